@@ -1,0 +1,1 @@
+"""Code both halves share: the configuration schema and nothing heavier (no numpy, no torch)."""

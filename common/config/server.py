@@ -1,0 +1,68 @@
+"""The `server:` section of config.yaml: the LAN inference server."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal, Optional
+
+from pydantic import Field
+
+from common.config.base import Section
+
+
+class AcgpnConfig(Section):
+    # Folder holding the authors' latest_net_G1.pth, latest_net_G2.pth, latest_net_U.pth, latest_net_G.pth.
+    checkpoints_dir: Optional[Path] = None
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    # Paste the untouched regions (face, hair, background, lower body) back at full resolution.
+    paste_back: bool = True
+    # torch intra-op threads; 0 = one per core.
+    threads: int = Field(0, ge=0, le=256)
+
+
+class PreprocessConfig(Section):
+    # "heuristic" builds the LIP parsing from the packaged MediaPipe models; "schp" loads a user-supplied
+    # SCHP-LIP checkpoint from schp_checkpoint.
+    parser: Literal["heuristic", "schp"] = "heuristic"
+    schp_checkpoint: Optional[Path] = None
+    # "mediapipe" uses the packaged BlazePose; "openpose" loads a user-supplied OpenPose COCO body model.
+    pose: Literal["mediapipe", "openpose"] = "mediapipe"
+    openpose_model: Optional[Path] = None
+
+
+class CatalogConfig(Section):
+    # Folder of garment product photos (+ optional catalog.yaml). Empty: the built-in generated catalog.
+    dir: Optional[Path] = None
+    # Where masks and thumbnails are cached, keyed by the photo's content hash.
+    cache_dir: Path = Path("~/.cache/fitting-booth/catalog")
+
+
+class LimitsConfig(Section):
+    max_body_mb: float = Field(20.0, gt=0, le=200)
+    max_pixels: int = Field(40_000_000, gt=0)
+    # Try-ons running at once per worker process, and how many more may wait before 503.
+    concurrency: int = Field(1, ge=1, le=64)
+    max_queue: int = Field(4, ge=0, le=1000)
+    request_timeout_s: float = Field(30.0, gt=0, le=600)
+
+
+class ServerConfig(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    # auto: ACGPN when its checkpoints are configured and load, else the embedded default.
+    backend: Literal["auto", "acgpn", "embedded"] = "auto"
+    # With backend: acgpn, serve the embedded default when the checkpoints are missing or broken
+    # instead of refusing to start.
+    fallback_to_embedded: bool = True
+    acgpn: AcgpnConfig = AcgpnConfig()
+    preprocess: PreprocessConfig = PreprocessConfig()
+    catalog: CatalogConfig = CatalogConfig()
+    limits: LimitsConfig = LimitsConfig()
+    # Shared secret for the store LAN: clients send "Authorization: Bearer <token>". Empty: no auth.
+    auth_token: Optional[str] = None
+    # Origins allowed to call the API from a browser; empty: CORS closed.
+    cors_origins: list[str] = []
+    # Debugging only: write shoppers' photos and results to save_dir. Off in any store.
+    save_images: bool = False
+    save_dir: Optional[Path] = None
+    output_jpeg_quality: int = Field(90, ge=30, le=100)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

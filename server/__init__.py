@@ -1,0 +1,1 @@
+"""The LAN inference server: Flask API, web page, try-on pipeline."""

@@ -1,0 +1,1 @@
+"""Try-on backends: each turns (PersonAnalysis, GarmentAnalysis) into a TryOnResult."""
