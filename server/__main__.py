@@ -1,0 +1,46 @@
+"""Development and demo server: `python -m server --host HOST --port PORT [--config FILE]`.
+
+Production runs gunicorn with server/gunicorn.conf.py (see docs/deployment.md).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from werkzeug.serving import make_server
+
+from common.config import ConfigError, load_config
+from server.app import create_app
+from server.logs import configure_logging
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m server", description=__doc__.splitlines()[0])
+    parser.add_argument("--config", help="config file (default: $TRYON_CONFIG, /etc/fitting-booth/config.yaml, ./config.yaml)")
+    parser.add_argument("--host", help="address to listen on (default: server.host)")
+    parser.add_argument("--port", type=int, help="port (default: server.port)")
+    parser.add_argument("--backend", choices=["auto", "acgpn", "embedded"], help="override server.backend")
+    args = parser.parse_args(argv)
+
+    overrides = {"server": {k: v for k, v in (("host", args.host), ("port", args.port), ("backend", args.backend)) if v}}
+    try:
+        config = load_config(args.config, overrides)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    configure_logging(config.server.log_level)
+    app = create_app(config, load="background")
+    server = make_server(config.server.host, config.server.port, app, threaded=True)
+    print(f"fitting-booth server on http://{config.server.host}:{server.server_port}/ (Ctrl-C stops)", file=sys.stderr,
+          flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        app.extensions["tryon"].close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""Reading a try-on request from JSON (base64 images) or a multipart form (curl -F)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from flask import Request
+
+from server.errors import ApiError
+from server.images import decode_base64, decode_image
+from server.pipeline.types import GARMENT_CATEGORIES
+
+JSON_FIELDS = {"person_image", "garment_id", "garment_image", "category", "seed"}
+
+
+@dataclass
+class TryOnRequest:
+    person: np.ndarray
+    garment_id: str | None
+    garment_image: np.ndarray | None
+    category: str
+    seed: int | None
+
+
+def parse_tryon_request(request: Request, *, max_pixels: int) -> TryOnRequest:
+    mimetype = request.mimetype
+    if mimetype == "application/json":
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            raise ApiError(400, "invalid_json", "The body must be a JSON object.")
+        unknown = set(body) - JSON_FIELDS
+        if unknown:
+            raise ApiError(400, "invalid_request",
+                           f"Unknown field(s): {', '.join(sorted(unknown))}. Allowed: {', '.join(sorted(JSON_FIELDS))}.")
+        person_bytes = decode_base64(body.get("person_image"), "person_image")
+        garment_b64 = body.get("garment_image")
+        garment_bytes = decode_base64(garment_b64, "garment_image") if garment_b64 is not None else None
+        garment_id, category, seed = body.get("garment_id"), body.get("category"), body.get("seed")
+    elif mimetype == "multipart/form-data":
+        person_file = request.files.get("person_image")
+        if person_file is None:
+            raise ApiError(400, "invalid_request", "Missing the 'person_image' file field.")
+        person_bytes = person_file.read()
+        garment_file = request.files.get("garment_image")
+        garment_bytes = garment_file.read() if garment_file is not None else None
+        garment_id, category = request.form.get("garment_id"), request.form.get("category")
+        seed = request.form.get("seed")
+        if seed is not None:
+            try:
+                seed = int(seed)
+            except ValueError:
+                raise ApiError(400, "invalid_request", "'seed' must be an integer.") from None
+    else:
+        raise ApiError(415, "unsupported_media_type",
+                       "Send application/json (base64 images) or multipart/form-data (file fields).")
+
+    if (garment_id is None) == (garment_bytes is None):
+        raise ApiError(400, "invalid_request", "Give exactly one of 'garment_id' or 'garment_image'.")
+    if garment_id is not None and (not isinstance(garment_id, str) or not garment_id):
+        raise ApiError(400, "invalid_request", "'garment_id' must be a non-empty string.")
+    if category is None:
+        category = "tshirt"
+    if category not in GARMENT_CATEGORIES:
+        raise ApiError(400, "unsupported_category",
+                       f"'category' must be one of {', '.join(GARMENT_CATEGORIES)} (got {category!r}).")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32):
+        raise ApiError(400, "invalid_request", "'seed' must be an integer from 0 to 4294967295.")
+
+    person = decode_image(person_bytes, "person_image", max_pixels=max_pixels)
+    garment_image = decode_image(garment_bytes, "garment_image", max_pixels=max_pixels) if garment_bytes is not None else None
+    return TryOnRequest(person, garment_id, garment_image, category, seed)

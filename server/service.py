@@ -1,0 +1,136 @@
+"""The try-on service: one object per worker process holding the loaded models, the catalog and the
+inference gate. Routes call `tryon()`; it runs preprocessing and the backend and reports per-stage times.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from common.config import ServerConfig
+from server.catalog.catalog import Catalog, Garment
+from server.errors import ApiError
+from server.gate import InferenceGate
+from server.pipeline.backends.base import TryOnBackend
+from server.pipeline.types import GarmentAnalysis, TryOnResult
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Readiness:
+    ready: bool = False
+    backend: str | None = None
+    reason: str = "loading models"
+
+
+@dataclass
+class TryOnOutcome:
+    result: TryOnResult
+    backend: str
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+class TryOnService:
+    def __init__(self, config: ServerConfig) -> None:
+        self.config = config
+        self.readiness = Readiness()
+        self.gate = InferenceGate(config.limits.concurrency, config.limits.max_queue, config.limits.request_timeout_s)
+        self.preprocessor = None
+        self.backend: TryOnBackend | None = None
+        self.catalog: Catalog | None = None
+        self._loaded = threading.Event()
+
+    # -- start-up ------------------------------------------------------------------------------------
+    def load(self) -> None:
+        """Load and warm every model; afterwards /readyz is green. Called once per worker."""
+        from server.backend_choice import choose_backend
+        from server.pipeline.preprocess import Preprocessor
+
+        started = time.monotonic()
+        try:
+            self.preprocessor = Preprocessor(self.config.preprocess)
+            self.backend, reason = choose_backend(self.config)
+            self.readiness = Readiness(False, self.backend.name, f"warming up: {reason}")
+            self.preprocessor.warmup()
+            self.backend.warmup()
+            self.catalog = self._open_catalog()
+            for garment in self.catalog.garments():  # masks computed now (or read from cache), not per shopper
+                self.catalog.analysis(garment)
+            self.readiness = Readiness(True, self.backend.name, reason)
+            log.info("ready in %.1f s: backend %s (%s)", time.monotonic() - started, self.backend.name, reason)
+        except Exception as exc:
+            self.readiness = Readiness(False, None, f"failed to start: {exc}")
+            log.exception("model loading failed")
+            raise
+        finally:
+            self._loaded.set()
+
+    def _open_catalog(self) -> Catalog:
+        cache_dir = Path(self.config.catalog.cache_dir).expanduser()
+        folder = Path(self.config.catalog.dir).expanduser() if self.config.catalog.dir else cache_dir / "builtin"
+        if self.config.catalog.dir is None:
+            from server.catalog.generate import write_builtin_catalog
+
+            if not (folder / "catalog.yaml").exists():
+                write_builtin_catalog(folder)
+        return Catalog(folder, cache_dir, self._garment_mask)
+
+    def _garment_mask(self, image: np.ndarray, category: str) -> np.ndarray:
+        return self.preprocessor.analyze_garment(image, category=category).mask
+
+    def wait_until_loaded(self, timeout: float | None = None) -> bool:
+        return self._loaded.wait(timeout)
+
+    # -- requests ------------------------------------------------------------------------------------
+    def require_ready(self) -> None:
+        if not self.readiness.ready:
+            raise ApiError(503, "not_ready", f"The try-on server is not ready: {self.readiness.reason}.", retry_after=5)
+
+    def garment(self, garment_id: str) -> Garment:
+        self.require_ready()
+        garment = self.catalog.get(garment_id)
+        if garment is None:
+            raise ApiError(404, "unknown_garment", f"There is no garment '{garment_id}' in the catalog.")
+        return garment
+
+    def tryon(self, person: np.ndarray, *, garment: Garment | None = None, garment_image: np.ndarray | None = None,
+              category: str = "tshirt", seed: int | None = None) -> TryOnOutcome:
+        self.require_ready()
+        if seed is None:
+            seed = _seed_for(person, garment.digest if garment else garment_image)
+        return self.gate.run(lambda: self._tryon(person, garment, garment_image, category, seed))
+
+    def _tryon(self, person_rgb: np.ndarray, garment: Garment | None, garment_image: np.ndarray | None,
+               category: str, seed: int) -> TryOnOutcome:
+        timings: dict[str, float] = {}
+        if garment is not None:
+            t0 = time.perf_counter()
+            garment_analysis: GarmentAnalysis = self.catalog.analysis(garment)
+            timings["garment_mask"] = (time.perf_counter() - t0) * 1000
+            category = garment.category
+        else:
+            garment_analysis = self.preprocessor.analyze_garment(garment_image, category=category, timings=timings)
+        person = self.preprocessor.analyze_person(person_rgb, category=category, timings=timings)
+        t0 = time.perf_counter()
+        result = self.backend.try_on(person, garment_analysis, seed=seed)
+        timings["tryon"] = (time.perf_counter() - t0) * 1000
+        for stage, ms in result.timings_ms.items():
+            timings[f"tryon.{stage}"] = ms
+        return TryOnOutcome(result, self.backend.name, timings, person.warnings + result.warnings)
+
+    def close(self) -> None:
+        self.gate.shutdown()
+
+
+def _seed_for(person: np.ndarray, garment: object) -> int:
+    """The same photo and garment give the same result: the seed comes from the inputs."""
+    digest = hashlib.blake2b(person.tobytes()[:: max(1, person.size // 65536)], digest_size=8)
+    digest.update(garment.encode() if isinstance(garment, str) else np.asarray(garment).tobytes()[::97])
+    return int.from_bytes(digest.digest()[:4], "little")
