@@ -66,7 +66,7 @@ class Catalog:
         self._memory: dict[str, bytes] = {}  # cache entries that could not be written to disk
         self._analyses: dict[str, GarmentAnalysis] = {}
         self._scanned_at = 0.0
-        self.problems: dict[str, str] = {}
+        self._problems: dict[str, str] = {}
 
     # -- reading -------------------------------------------------------------------------------------
     def garments(self) -> list[Garment]:
@@ -78,6 +78,13 @@ class Catalog:
         self.refresh()
         with self._lock:
             return self._garments.get(garment_id)
+
+    @property
+    def problems(self) -> dict[str, str]:
+        """Photos (and metadata) that were skipped, with the reason, for /readyz and the logs."""
+        self.refresh()
+        with self._lock:
+            return dict(self._problems)
 
     def analysis(self, garment: Garment) -> GarmentAnalysis:
         """The garment photo and its cached mask, ready for the try-on backend."""
@@ -131,16 +138,16 @@ class Catalog:
             entries = data.get("garments", {}) if isinstance(data, dict) else {}
             if not isinstance(entries, dict):
                 raise ValueError("'garments' must be a mapping of photo name to {name, category, price}")
-            self.problems.pop(path.name, None)
+            self._problems.pop(path.name, None)
             return {str(k): v for k, v in entries.items() if isinstance(v, dict)}
         except (OSError, yaml.YAMLError, ValueError) as exc:
-            self.problems[path.name] = f"metadata ignored: {exc}"
+            self._problems[path.name] = f"metadata ignored: {exc}"
             log.warning("catalog metadata %s ignored: %s", path, exc)
             return {}
 
     def _rebuild(self, photos: list[Path], metadata: dict[str, dict]) -> None:
         garments: dict[str, Garment] = {}
-        problems = {k: v for k, v in self.problems.items() if k == "catalog.yaml"}
+        problems = {k: v for k, v in self._problems.items() if k == "catalog.yaml"}
         for path in photos:
             garment_id = garment_id_for(path.stem)
             meta = metadata.get(path.stem) or metadata.get(garment_id) or {}
@@ -164,7 +171,7 @@ class Catalog:
             garments[garment_id] = Garment(garment_id, name, category, str(price) if price is not None else None,
                                            path, digest)
         self._garments = garments
-        self.problems = problems
+        self._problems = problems
         live = {g.digest for g in garments.values()}
         self._analyses = {k: v for k, v in self._analyses.items() if k in live}
         log.info("catalog: %d garments from %s (%d skipped)", len(garments), self.folder, len(problems))
