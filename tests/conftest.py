@@ -23,3 +23,50 @@ def astronaut():
     from skimage import data
 
     return data.astronaut()
+
+
+def person_photo_768x1024() -> "np.ndarray":
+    """The astronaut on a 3:4 canvas at camera resolution (768x1024), as the kiosk would send her."""
+    import numpy as np
+    from PIL import Image
+    from skimage import data
+
+    photo = Image.fromarray(data.astronaut()).resize((768, 768), Image.Resampling.LANCZOS)
+    canvas = Image.new("RGB", (768, 1024), tuple(int(c) for c in np.asarray(photo)[5, 5]))
+    canvas.paste(photo, (0, 0))
+    return np.asarray(canvas)
+
+
+@pytest.fixture(scope="session")
+def server_config(tmp_path_factory):
+    """The shipped config.yaml with the embedded backend and a private catalog cache."""
+    from common.config import load_config
+
+    cache = tmp_path_factory.mktemp("catalog-cache")
+    return load_config(REPO / "config.yaml", {"server": {
+        "backend": "embedded", "catalog": {"cache_dir": str(cache)},
+        "limits": {"max_body_mb": 8, "max_pixels": 30_000_000}}})
+
+
+@pytest.fixture(scope="session")
+def tryon_app(server_config):
+    """The real Flask app with its models loaded and warm (shared by every test in the session)."""
+    from server.app import create_app
+
+    app = create_app(server_config, load="sync")
+    yield app
+    app.extensions["tryon"].close()
+
+
+@pytest.fixture(scope="session")
+def live_server(tryon_app):
+    """`tryon_app` served over real HTTP on a loopback port; yields its base URL."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, tryon_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
