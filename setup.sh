@@ -5,8 +5,8 @@
 #   ./setup.sh --server   the LAN inference server
 #   ./setup.sh --kiosk    the Raspberry Pi kiosk (no torch, no mediapipe)
 #
-# Idempotent: a second run with nothing changed only checks and returns. As root it installs the
-# Debian packages it needs with apt-get; otherwise it names them and stops if one is missing.
+# Idempotent: a second run with nothing changed only checks and returns. Missing Debian packages are
+# installed with apt-get (through sudo when not root); without apt it names them and stops.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -35,10 +35,11 @@ for p in $apt_pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
 if [ -n "$missing" ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
+  if command -v apt-get >/dev/null && { [ -z "$sudo" ] || command -v sudo >/dev/null; }; then
     echo "setup.sh: installing Debian packages:$missing"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+    $sudo apt-get update -qq
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
   else
     echo "setup.sh: these Debian packages are missing:$missing" >&2
     echo "          run: sudo apt-get install$missing   (or run this script as root)" >&2
