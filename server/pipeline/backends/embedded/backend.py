@@ -1,0 +1,79 @@
+"""The classical (non-learned) try-on backend: landmarks → body targets → piecewise TPS warp → shading →
+compositing. It needs no weights, so the server can always offer it."""
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+
+import numpy as np
+
+from server.pipeline.backends.embedded.body_targets import body_targets
+from server.pipeline.backends.embedded.compose import compose
+from server.pipeline.backends.embedded.landmarks import find_landmarks
+from server.pipeline.backends.embedded.shading import shading_map
+from server.pipeline.backends.embedded.warp import warp_garment
+from server.pipeline.errors import UnsupportedCategory
+from server.pipeline.types import GARMENT_CATEGORIES, GarmentAnalysis, PersonAnalysis, TryOnResult
+
+
+class EmbeddedBackend:
+    """TryOnBackend that warps the garment photo onto the person with thin-plate splines."""
+
+    name = "embedded"
+
+    def warmup(self) -> None:
+        """Run one try-on on a synthetic figure so numpy/OpenCV code paths are loaded before the first
+        shopper (the backend has no models to load)."""
+        person, garment = _synthetic_pair()
+        self.try_on(person, garment)
+
+    def try_on(self, person: PersonAnalysis, garment: GarmentAnalysis, *, seed: int = 0) -> TryOnResult:
+        """Dress `person` in `garment`. The method is deterministic; `seed` is accepted for the protocol."""
+        if garment.category not in GARMENT_CATEGORIES:
+            raise UnsupportedCategory(
+                f"The embedded try-on supports tops only ({', '.join(GARMENT_CATEGORIES)}); "
+                f"'{garment.category}' is not supported yet.")
+        timings: dict[str, float] = {}
+        h, w = person.image.shape[:2]
+        with _timed(timings, "landmarks"):
+            landmarks = find_landmarks(garment.mask, garment.category)
+        with _timed(timings, "targets"):
+            targets = body_targets(landmarks, garment.mask, person.keypoints, person.lip)
+        with _timed(timings, "warp"):
+            torso, sleeves = warp_garment(garment.image, garment.mask, landmarks, targets, (h, w))
+        with _timed(timings, "shading"):
+            shading = shading_map(person.image, person.lip)
+        with _timed(timings, "compose"):
+            image = compose(person.image, person.lip, torso, sleeves, shading, targets.hem_line)
+        return TryOnResult(image=image, timings_ms=timings, warnings=[])
+
+
+@contextmanager
+def _timed(timings: dict[str, float], key: str):
+    start = time.perf_counter()
+    yield
+    timings[key] = (time.perf_counter() - start) * 1000.0
+
+
+def _synthetic_pair() -> tuple[PersonAnalysis, GarmentAnalysis]:
+    """A stick-figure person (parsing + keypoints) and a T-shaped garment, 256x192."""
+    h, w = 256, 192
+    image = np.full((h, w, 3), 200, np.uint8)
+    lip = np.zeros((h, w), np.uint8)
+    lip[30:70, 76:116] = 13  # face
+    lip[75:200, 56:136] = 5  # upper clothes
+    lip[75:190, 40:56] = 15  # right arm (image left)
+    lip[75:190, 136:152] = 14
+    lip[200:, 60:132] = 9
+    kp = np.zeros((18, 3), np.float32)
+    for i, (x, y) in {0: (96, 50), 1: (96, 78), 2: (62, 82), 3: (50, 130), 4: (46, 180), 5: (130, 82),
+                      6: (142, 130), 7: (146, 180), 8: (72, 200), 11: (120, 200)}.items():
+        kp[i] = (x, y, 1.0)
+    person = PersonAnalysis(image=image, keypoints=kp, lip=lip, labels=lip, person_mask=(lip > 0).astype(np.float32))
+    g = np.zeros((h, w), np.uint8)
+    g[40:230, 50:142] = 255  # body
+    g[40:100, 10:50] = 255  # sleeves
+    g[40:100, 142:182] = 255
+    g[40:55, 80:112] = 0  # neckline
+    garment = GarmentAnalysis(image=np.full((h, w, 3), 90, np.uint8), mask=g, category="tshirt")
+    return person, garment

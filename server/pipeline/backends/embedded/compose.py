@@ -1,0 +1,81 @@
+"""Put the warped garment into the photo.
+
+Layer order, back to front: the photo; skin where old clothing is no longer covered (arms, neck); the
+garment's body; arms and hands; the sleeves; hair and face. Every boundary is feathered, so edges are soft
+but not smeared.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from server.pipeline.backends.embedded.warp import WarpedLayer
+
+FRONT = (1, 2, 3, 4, 13)  # hat, hair, glove, sunglasses, face (the heuristic parser puts the neck in face)
+ARMS = (14, 15)
+CLOTHES = (5, 6, 7)
+SKIN_SOURCES = (13, 14, 15)
+FEATHER_FRACTION = 1 / 600  # edge softness as a fraction of the image height
+
+
+def _soft(mask: np.ndarray, sigma: float) -> np.ndarray:
+    return cv2.GaussianBlur(mask.astype(np.float32), (0, 0), sigma)
+
+
+def skin_colour(image: np.ndarray, lip: np.ndarray) -> np.ndarray | None:
+    """Median colour of face and arm pixels (the brighter half, which skips eyes, brows and shadow)."""
+    pix = image[np.isin(lip, SKIN_SOURCES)].astype(np.float32)
+    if len(pix) < 32:
+        return None
+    lum = pix.mean(1)
+    return np.median(pix[lum >= np.median(lum)], axis=0)
+
+
+def below_hem(shape: tuple[int, int], hem: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """Pixels below the line through the two hem corners (where old clothing may stay)."""
+    h, w = shape
+    (x0, y0), (x1, y1) = hem
+    xs = np.arange(w, dtype=np.float32)
+    slope = (y1 - y0) / (x1 - x0) if abs(x1 - x0) > 1e-6 else 0.0
+    line = y0 + slope * (xs - x0)
+    return np.arange(h, dtype=np.float32)[:, None] > line[None, :]
+
+
+def compose(image: np.ndarray, lip: np.ndarray, torso: WarpedLayer, sleeves: list[WarpedLayer],
+            shading: np.ndarray, hem: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """The try-on image (uint8) from the photo, its LIP parsing and the warped garment layers."""
+    h, w = lip.shape
+    sigma = max(0.7, h * FEATHER_FRACTION)
+    out = image.astype(np.float32)
+    front = _soft(np.isin(lip, FRONT), sigma)
+    arms = _soft(np.isin(lip, ARMS), sigma)
+    clothes = np.isin(lip, CLOTHES)
+
+    torso_alpha = torso.alpha * (1 - front) * (1 - arms)
+    sleeve_alpha = np.zeros_like(torso_alpha)
+    sleeve_rgb = np.zeros_like(out)
+    for layer in sleeves:
+        sleeve_rgb = sleeve_rgb * (1 - layer.alpha[..., None]) + layer.rgb * layer.alpha[..., None]
+        sleeve_alpha = sleeve_alpha + layer.alpha * (1 - sleeve_alpha)
+    sleeve_rgb /= np.maximum(sleeve_alpha, 1e-6)[..., None]  # accumulated premultiplied: back to colour
+    # Sleeves only where the arm or the old clothing is (a little beyond, for a loose cut).
+    body = (np.isin(lip, ARMS) | clothes).astype(np.uint8)
+    reach = max(3, int(0.02 * h)) * 2 + 1
+    allowed = _soft(cv2.dilate(body, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach, reach))), sigma)
+    sleeve_alpha = sleeve_alpha * (1 - front) * allowed
+
+    covered = np.maximum(torso.alpha, sleeve_alpha)
+    skin = skin_colour(image, lip)
+    if skin is not None:
+        bare = clothes & (covered < 0.5) & ~below_hem((h, w), hem)
+        bare_a = _soft(bare, sigma) * (1 - front) * clothes
+        skin_rgb = skin[None, None, :] * np.sqrt(shading)[..., None]
+        out = out * (1 - bare_a[..., None]) + skin_rgb * bare_a[..., None]
+
+    shade = shading[..., None]
+    torso_a = _soft(torso_alpha, sigma)[..., None]
+    out = out * (1 - torso_a) + torso.rgb * shade * torso_a
+    sleeve_a = _soft(sleeve_alpha, sigma)[..., None]
+    if sleeves:
+        out = out * (1 - sleeve_a) + sleeve_rgb * shade * sleeve_a
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)

@@ -1,0 +1,179 @@
+"""Garment landmarks found on the mask of a flat, front-facing product photo.
+
+Points are (x, y) in the photo's pixels. "_l" / "_r" are image left / right (the garment seen from the
+front, as the shopper is seen by the camera), so a garment's left shoulder lands on the shopper's image-left
+shoulder without mirroring.
+
+The shape is read from three things that survive any colour or print: the top profile of the mask (the
+neckline is the dip between the two highest points), the concavities of the outline (the armpits are the
+deepest notches between sleeve and body, or the bottom of the armholes of a tank top), and the pixels
+beyond the shoulder-armpit line (the sleeves, whose far end is the cuff).
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from server.pipeline.errors import NoGarmentFound
+
+TORSO_NAMES = ("neck_l", "neck_r", "neck_front", "shoulder_l", "shoulder_r", "armpit_l", "armpit_r",
+               "hem_l", "hem_r")
+SLEEVE_NAMES = ("sleeve_l_out", "sleeve_l_in", "sleeve_r_out", "sleeve_r_in")
+LANDMARK_NAMES = TORSO_NAMES + SLEEVE_NAMES
+
+Landmarks = dict[str, np.ndarray]
+
+
+def clean_mask(mask: np.ndarray) -> np.ndarray:
+    """The largest connected blob of the mask with its holes filled, as bool."""
+    binary = (mask > 127).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    if count < 2:
+        raise NoGarmentFound("The garment photo has no garment in it (its mask is empty).")
+    largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    blob = (labels == largest).astype(np.uint8)
+    contours, _ = cv2.findContours(blob, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    filled = np.zeros_like(blob)
+    cv2.drawContours(filled, contours, -1, 1, thickness=cv2.FILLED)
+    return filled.astype(bool)
+
+
+def find_landmarks(mask: np.ndarray, category: str) -> Landmarks:
+    """Landmarks of a garment mask (uint8, 255 = garment), all of LANDMARK_NAMES."""
+    m = clean_mask(mask)
+    ys, xs = np.nonzero(m)
+    y0, y1, x0, x1 = ys.min(), ys.max(), xs.min(), xs.max()
+    height, width = y1 - y0 + 1, x1 - x0 + 1
+    if height < 16 or width < 16:
+        raise NoGarmentFound("The garment in the photo is too small to fit (under 16 pixels).")
+
+    lower = ys > y0 + 0.6 * height  # the body part below any sleeve
+    cx = float(np.median(xs[lower])) if lower.any() else float(x0 + width / 2)
+
+    top = np.where(m.any(0), m.argmax(0), np.iinfo(np.int32).max).astype(np.int64)  # first row per column
+    pts: Landmarks = {}
+    pts["neck_front"] = np.array([cx, float(np.median(top[int(cx) - 1:int(cx) + 2]))])
+    for side, cols in (("l", np.arange(int(x0 + 0.2 * width), int(cx) + 1)[::-1]),
+                       ("r", np.arange(int(cx), int(x1 - 0.2 * width) + 1))):
+        highest = top[cols].min()
+        nearest = cols[np.argmax(top[cols] <= highest + max(1, 0.01 * height))]  # closest to centre
+        pts[f"neck_{side}"] = np.array([float(nearest), float(top[nearest])])
+
+    contour = _outline(m)
+    for side, sign in (("l", -1), ("r", 1)):
+        armpit = _armpit(m, contour, cx, sign, y0, height, category)
+        pts[f"armpit_{side}"] = armpit
+        pts[f"hem_{side}"] = _hem_corner(m, cx, sign, y1)
+        col = int(round(armpit[0]))
+        if category == "tank_top":
+            # The shoulder of a tank top is the top of its strap: the neck side point pushed outwards to
+            # the strap's outer edge on the top profile.
+            neck_x = int(pts[f"neck_{side}"][0])
+            strap = _strap_outer(top, neck_x, sign, height)
+            pts[f"shoulder_{side}"] = np.array([float(strap), float(top[strap])])
+            # The armhole spans shoulder to armpit (the catalog generator's convention).
+            pts[f"sleeve_{side}_out"] = pts[f"shoulder_{side}"].copy()
+            pts[f"sleeve_{side}_in"] = armpit.copy()
+        else:
+            pts[f"shoulder_{side}"] = np.array([float(col), float(top[col])])
+            pts.update(_cuff(m, pts[f"shoulder_{side}"], armpit, side))
+    return pts
+
+
+def has_sleeves(pts: Landmarks) -> bool:
+    """Whether the garment has sleeves worth warping (a tank top's or a cap sleeve's "cuff" is its seam)."""
+    return any(not np.allclose(pts[f"sleeve_{s}_out"], pts[f"shoulder_{s}"]) for s in ("l", "r"))
+
+
+def _outline(m: np.ndarray) -> np.ndarray:
+    contours, _ = cv2.findContours(m.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    return max(contours, key=cv2.contourArea)
+
+
+def _body_edge(m: np.ndarray, row: int, cx: float, sign: int) -> int:
+    """Column of the outer edge of the run of garment pixels that contains the centre column, in one row."""
+    line = m[row]
+    c = int(cx)
+    if not line[c]:
+        return c
+    if sign < 0:
+        gaps = np.nonzero(~line[:c])[0]
+        return int(gaps[-1] + 1) if len(gaps) else 0
+    gaps = np.nonzero(~line[c:])[0]
+    return int(c + gaps[0] - 1) if len(gaps) else len(line) - 1
+
+
+def _hem_corner(m: np.ndarray, cx: float, sign: int, y1: int) -> np.ndarray:
+    """Bottom corner of the body: the outer edge of the centre run a little above the lowest row."""
+    height = m.shape[0]
+    row = max(0, y1 - max(1, int(0.01 * height)))
+    x = _body_edge(m, row, cx, sign)
+    col = m[:, x]
+    bottom = int(np.nonzero(col)[0].max()) if col.any() else row
+    return np.array([float(x), float(max(bottom, row))])
+
+
+def _armpit(m: np.ndarray, contour: np.ndarray, cx: float, sign: int, y0: int, height: int,
+            category: str) -> np.ndarray:
+    """The deepest concavity of the outline on one side between 15% and 80% of the height.
+
+    For sleeves that is the notch between sleeve and body; for a tank top the armhole, whose lowest
+    point (where the side seam starts) is the armpit."""
+    hull = cv2.convexHull(contour, returnPoints=False)
+    defects = cv2.convexityDefects(contour, hull)
+    pts = contour[:, 0, :].astype(np.float64)
+    best, best_depth = None, 0.0
+    if defects is not None:
+        for start, end, far, depth in defects[:, 0, :]:
+            x, y = pts[far]
+            if (x - cx) * sign <= 0 or not (y0 + 0.15 * height < y < y0 + 0.8 * height):
+                continue
+            if depth > best_depth:
+                best, best_depth = (start, end, far), depth
+    if best is None:
+        # No notch (sleeves lying against the body): the side of the body at a third of the height.
+        row = int(y0 + 0.33 * height)
+        return np.array([float(_body_edge(m, row, cx, sign)), float(row)])
+    if category != "tank_top":
+        return pts[best[2]]
+    # Tank top: walk the armhole (between the defect's hull points) and take its lowest point that is
+    # still inside the outer half (the side seam's top).
+    start, end, _ = best
+    seg = pts[start:end + 1] if start <= end else np.concatenate([pts[start:], pts[:end + 1]])
+    return seg[np.argmax(seg[:, 1] - 0.25 * np.abs(seg[:, 0] - cx))]
+
+
+def _strap_outer(top: np.ndarray, neck_x: int, sign: int, height: int) -> int:
+    """Walking outwards from the neck side point along the top profile, the last column before it drops."""
+    x = neck_x
+    limit = top[neck_x] + max(2, 0.03 * height)
+    while 0 <= x + sign < len(top) and top[x + sign] <= limit:
+        x += sign
+    return x
+
+
+def _cuff(m: np.ndarray, shoulder: np.ndarray, armpit: np.ndarray, side: str) -> Landmarks:
+    """The two corners of the sleeve's far end (outer = shoulder side, inner = armpit side).
+
+    The sleeve's outline is the stretch of the garment outline from the shoulder point to the armpit that
+    is the shorter way round (the other way passes the neck, the hem and the other sleeve); its cuff is the end of that stretch farthest from the shoulder-armpit seam."""
+    contour = _outline(m)[:, 0, :].astype(np.float64)
+    n = len(contour)
+    i_s, i_a = (int(np.argmin(np.linalg.norm(contour - p, axis=1))) for p in (shoulder, armpit))
+    forward, backward = (i_a - i_s) % n, (i_s - i_a) % n
+    start, length = (i_s, forward) if forward <= backward else (i_a, backward)  # the shorter way round
+    path = contour[np.arange(start, start + length + 1) % n]
+    root = (shoulder + armpit) / 2
+    dist = np.linalg.norm(path - root, axis=1)
+    seam = np.linalg.norm(armpit - shoulder)
+    if len(path) < 4 or dist.max() < 0.6 * seam:  # a cap sleeve: the cuff is the seam itself
+        return {f"sleeve_{side}_out": shoulder.copy(), f"sleeve_{side}_in": armpit.copy()}
+    far = path[np.argmax(dist)]
+    axis = (far - root) / np.linalg.norm(far - root)
+    along = (path - root) @ axis
+    end = path[along > along.max() - 0.35 * seam]
+    across = np.array([-axis[1], axis[0]])
+    if (shoulder - root) @ across < 0:
+        across = -across  # now points towards the shoulder side of the sleeve
+    side_pos = (end - root) @ across
+    return {f"sleeve_{side}_out": end[np.argmax(side_pos)], f"sleeve_{side}_in": end[np.argmin(side_pos)]}
