@@ -1,0 +1,1 @@
+"""The touchscreen app: a state machine (`states`, `flow`) drawn by a fullscreen Tk canvas (`app`)."""
