@@ -163,13 +163,13 @@ class _Shape:
 def _shape(category: str) -> _Shape:
     """The garment's curves on the reference canvas."""
     p = _ref_landmarks(category)
-    hw = p["neck_r"][0] - p["neck_front"][0]
+    half = p["neck_r"][0] - p["neck_front"][0]
     depth = p["neck_front"][1] - p["neck_l"][1]
     tank = category == "tank_top"
 
     back = _bow(p["neck_l"], p["neck_r"], 0.22 if tank else 0.07)
     front_l: Segment = (p["neck_l"], (p["neck_l"][0] + 4, p["neck_l"][1] + (0.75 if tank else 0.6) * depth),
-                        (p["neck_front"][0] - 0.6 * hw, p["neck_front"][1]), p["neck_front"])
+                        (p["neck_front"][0] - 0.6 * half, p["neck_front"][1]), p["neck_front"])
     front = [front_l, _mirror_seg(front_l)]
     strap = _bow(p["neck_r"], p["shoulder_r"], -0.02)
     side = _bow(p["armpit_r"], p["hem_r"], 0.012)
@@ -243,8 +243,7 @@ def _blur(img: np.ndarray, sigma: float) -> np.ndarray:
 
 def _noise(rng: np.random.Generator, hw: tuple[int, int], sx: float, sy: float) -> np.ndarray:
     """Unit-variance Gaussian noise, blurred anisotropically (sx, sy in pixels)."""
-    n = _blur(rng.standard_normal(hw, dtype=np.float32), sx) if sx == sy else cv2.GaussianBlur(
-        rng.standard_normal(hw, dtype=np.float32), (0, 0), sigmaX=sx, sigmaY=sy)
+    n = cv2.GaussianBlur(rng.standard_normal(hw, dtype=np.float32), (0, 0), sigmaX=sx, sigmaY=sy)
     return n / (n.std() + 1e-6)
 
 
@@ -389,8 +388,7 @@ def make_garment(category: str, *, colour: tuple[int, int, int], pattern: str = 
         inward = (a - b) / np.linalg.norm(a - b)
         for off in ((48, 56) if category == "long_sleeve" else (18, 25)):
             stitch = np.maximum(stitch, _stroke(cuff + inward * off, hw, scale, 1.3 * px))
-    nf = shape.neck_front
-    stitch = np.maximum(stitch, _stroke(nf + [0, band_w / px * 0.5 + 1], hw, scale, 1.2 * px) * (1 - trim * 0.0))
+    stitch = np.maximum(stitch, _stroke(shape.neck_front + [0, band_w / px * 0.5 + 1], hw, scale, 1.2 * px))  # band's seam
     shade *= 1 - 0.10 * stitch * alpha
     if category == "long_sleeve":  # rib cuffs
         for cuff, (a, b) in zip(shape.cuffs, shape.sleeve_axes):
@@ -406,7 +404,8 @@ def make_garment(category: str, *, colour: tuple[int, int, int], pattern: str = 
 
     # --- fabric: knit grain, low-frequency shading, folds, edge roll --------------------------
     grain = _noise(rng, hw, 0.45 * px, 0.9 * px)
-    shade *= 1 + 0.028 * grain
+    luma = (0.299 * colour[0] + 0.587 * colour[1] + 0.114 * colour[2]) / 255.0
+    shade *= 1 + (0.03 - 0.016 * luma) * grain  # knit grain reads weaker on pale fabric, as in photos
     shade *= 1 + 0.045 * _low_freq(rng, hw, (5, 6))
     shade *= 1 + 0.04 * (0.5 - yy / h) + 0.02 * (0.5 - xx / w)  # light from the upper left
     folds = np.zeros(hw, np.float32)
