@@ -25,7 +25,10 @@ class TryOnRequest:
 def parse_tryon_request(request: Request, *, max_pixels: int) -> TryOnRequest:
     mimetype = request.mimetype
     if mimetype == "application/json":
-        body = request.get_json(silent=True)
+        try:
+            body = request.get_json(silent=True)
+        except RecursionError:  # json.loads on '[[[[...' thousands deep; silent=True only covers ValueError
+            raise ApiError(400, "invalid_json", "The JSON body is nested too deeply.") from None
         if not isinstance(body, dict):
             raise ApiError(400, "invalid_json", "The body must be a JSON object.")
         unknown = set(body) - JSON_FIELDS
