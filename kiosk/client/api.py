@@ -81,6 +81,12 @@ class TryOnClient:
             self.session.headers["Authorization"] = f"Bearer {config.auth_token}"
         self.timeout = (config.connect_timeout_s, config.read_timeout_s)
 
+    @property
+    def active_url(self) -> str:
+        """The server tried first: the last one that answered."""
+        with self._lock:
+            return self.urls[self._good]
+
     # ---- API calls -------------------------------------------------------------------------------------
     def ready(self) -> bool:
         """Whether a server answers /readyz with ready: true."""

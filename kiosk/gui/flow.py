@@ -10,6 +10,7 @@ UI thread never waits on the network or the camera.
 from __future__ import annotations
 
 import logging
+import math
 import queue
 import threading
 import time
@@ -256,7 +257,7 @@ class CountdownState(BoothState):
                 return "no_camera"
             self.booth.session.photo = np.ascontiguousarray(portrait_crop(frame.rgb))
             return "sending"
-        seconds = int(left) + 1
+        seconds = math.ceil(left)
         if seconds != self.shown:
             self.shown = seconds
             self.view.show_countdown(seconds)
@@ -362,7 +363,7 @@ class _WaitThenResend(BoothState):
         left = self.retry_at - now
         if left <= 0:
             return Goto("sending", {"attempt": self.attempt + 1})
-        seconds = int(left) + 1
+        seconds = math.ceil(left)
         if seconds != self.shown:
             self.shown = seconds
             title, body = self.words(seconds)
