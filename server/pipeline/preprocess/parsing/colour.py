@@ -13,6 +13,7 @@ class ColourModel:
     def __init__(self, mean: np.ndarray, cov: np.ndarray) -> None:
         self.mean = mean
         self.inverse = np.linalg.inv(cov)
+        self.log_det = float(np.linalg.slogdet(cov)[1])
 
     @classmethod
     def fit(cls, samples: np.ndarray, min_samples: int = 30, floor: float = 4.0) -> Optional["ColourModel"]:
@@ -30,3 +31,7 @@ class ColourModel:
         """Mahalanobis distance of (..., C) pixels, shape (...)."""
         diff = pixels - self.mean
         return np.sqrt(np.maximum(np.einsum("...i,ij,...j->...", diff, self.inverse, diff), 0))
+
+    def neg_log_likelihood(self, pixels: np.ndarray) -> np.ndarray:
+        """−log p up to a constant: compares pixels fairly between a narrow and a wide model."""
+        return 0.5 * self.distance(pixels) ** 2 + 0.5 * self.log_det

@@ -5,7 +5,8 @@ Order of decisions, each on the MediaPipe person mask:
   face      convex hull of the face mesh (or an ellipse from eyes/ears when the mesh is missing)
   skin      a YCrCb chroma Gaussian sampled inside the face
   hair      non-skin pixels in a head ellipse, grown downwards by a Lab model (long hair), never under the chin
-  neck      skin below the chin between the shoulders → face (LIP has no neck; ACGPN keeps face and neck)
+  neck      skin below the chin between the shoulders → background, as LIP annotates it (VITON's parses and
+            SCHP-LIP, which ACGPN was trained and run with, leave the neck and chest skin at 0)
   arms      skin near the shoulder-elbow-wrist polylines, plus the hands; left/right by the nearer polyline
   legs      skin near the hip-knee-ankle polylines; shoes: non-skin pixels around the feet
   clothes   the rest, split into upper and lower by a per-column "waist cut" that best separates a torso
@@ -34,6 +35,7 @@ L_HIP, R_HIP, L_KNEE, R_KNEE, L_ANKLE, R_ANKLE = 23, 24, 25, 26, 27, 28
 L_HEEL, R_HEEL, L_FOOT, R_FOOT = 29, 30, 31, 32
 
 SKIN_DISTANCE = 3.0  # Mahalanobis, YCrCb chroma
+ARM_SKIN_DISTANCE = 4.0
 HAIR_DISTANCE = 3.0  # Mahalanobis, Lab
 MIN_SKIN_LUMA = 35
 ARM_RADIUS = 0.2  # × shoulder width
@@ -106,7 +108,13 @@ class HeuristicParser:
             if face_model is not None:
                 hairlike &= d_hair < face_model.distance(lab)
             below_chin_middle = (ys > chin_y) & (np.abs(xs - face_cx) < 0.45 * face_w)
-            band = (np.abs(xs - face_cx) < 1.3 * face_w) & (ys < shoulder_y + 0.35 * torso)
+            # Hair may fall over the shoulders, unless the top has the hair's colour: then stop at the shoulders.
+            top = self._torso_patch(person & ~face, lm, shoulder_y, torso, xs, ys)
+            top_model = ColourModel.fit(lab[top])
+            same_colour = top_model is not None and min(
+                hair_model.distance(top_model.mean), top_model.distance(hair_model.mean)) < HAIR_DISTANCE
+            hair_bottom = shoulder_y - 0.05 * torso if same_colour else shoulder_y + 0.35 * torso
+            band = (np.abs(xs - face_cx) < 1.3 * face_w) & (ys < hair_bottom)
             grow = person & ~face & band & ~below_chin_middle & hairlike
             hair = _keep_touching(grow, ring & hairlike) & ~face
         head_skin = head & skin & person & ~hair & (ys < chin_y + 0.1 * face_h)
@@ -120,7 +128,10 @@ class HeuristicParser:
         d_right = _polyline_distance((height, width), right_arm)
         d_arm = np.minimum(d_left, d_right)
         neck_zone = (ys > chin_y) & (ys < shoulder_y + 0.3 * torso) & (np.abs(xs - neck_x) < 0.35 * shoulder_width)
-        arms = skin & (d_arm < ARM_RADIUS * shoulder_width) & ~neck_zone & (lip == 0)
+        arm_skin = skin
+        if skin_model is not None:  # forearms are often in shade: a looser skin test near the arm polylines
+            arm_skin = (skin_model.distance(ycrcb[..., 1:]) < ARM_SKIN_DISTANCE) & (ycrcb[..., 0] > MIN_SKIN_LUMA) & person
+        arms = arm_skin & (d_arm < ARM_RADIUS * shoulder_width) & ~neck_zone & (lip == 0)
         hands = np.zeros((height, width), np.uint8)
         for hand in body.hands:
             cv2.fillConvexPoly(hands, cv2.convexHull(np.round(hand).astype(np.int32)), 1)
@@ -128,11 +139,11 @@ class HeuristicParser:
         lip[arms & (d_left <= d_right)] = LEFT_ARM
         lip[arms & (d_left > d_right)] = RIGHT_ARM
 
-        # Neck and chest skin, joined to the face (LIP has no neck class).
+        # Neck and chest skin: LIP has no class for it and annotates it as background; it must not become
+        # clothes below.
         chest = skin & (lip == 0) & (ys > chin_y) & (ys < shoulder_y + 0.6 * torso)
         chest &= np.abs(xs - neck_x) < 0.5 * shoulder_width
         neck = _keep_touching(chest & ~neck_zone, chest & neck_zone) if (chest & neck_zone).any() else chest & False
-        lip[neck] = FACE
 
         # Legs and shoes.
         left_leg = lm[[L_HIP, L_KNEE, L_ANKLE], :2]
@@ -151,7 +162,7 @@ class HeuristicParser:
             lip[shoe] = label
 
         # Clothes: the rest of the person, upper vs lower.
-        clothes = person & (lip == 0)
+        clothes = person & (lip == 0) & ~neck
         sleeves = clothes & (d_arm < SLEEVE_RADIUS * shoulder_width) & (ys < hip_y)
         lower = self._lower_clothes(lab, clothes, lm, shoulder_y, hip_y, torso, xs, ys) & ~sleeves
         lip[clothes] = UPPER
@@ -176,6 +187,16 @@ class HeuristicParser:
         return face.astype(bool)
 
     @staticmethod
+    def _torso_patch(
+        region: np.ndarray, lm: np.ndarray, shoulder_y: float, torso: float, xs: np.ndarray, ys: np.ndarray
+    ) -> np.ndarray:
+        """The middle of the chest and belly, where the top's colour is sampled."""
+        shoulder_l, shoulder_r = sorted((float(lm[L_SHOULDER, 0]), float(lm[R_SHOULDER, 0])))
+        inset = 0.25 * (shoulder_r - shoulder_l)
+        patch = region & (xs > shoulder_l + inset) & (xs < shoulder_r - inset)
+        return patch & (ys > shoulder_y + 0.2 * torso) & (ys < shoulder_y + 0.65 * torso)
+
+    @staticmethod
     def _lower_clothes(
         lab: np.ndarray, clothes: np.ndarray, lm: np.ndarray, shoulder_y: float, hip_y: float, torso: float,
         xs: np.ndarray, ys: np.ndarray,
@@ -183,10 +204,7 @@ class HeuristicParser:
         """Pixels of `clothes` that belong to a lower garment (pants / skirt)."""
         height, width = clothes.shape
         shoulder_l, shoulder_r = sorted((float(lm[L_SHOULDER, 0]), float(lm[R_SHOULDER, 0])))
-        inset = 0.25 * (shoulder_r - shoulder_l)
-        torso_patch = clothes & (xs > shoulder_l + inset) & (xs < shoulder_r - inset)
-        torso_patch &= (ys > shoulder_y + 0.2 * torso) & (ys < shoulder_y + 0.65 * torso)
-        upper_model = ColourModel.fit(lab[torso_patch])
+        upper_model = ColourModel.fit(lab[HeuristicParser._torso_patch(clothes, lm, shoulder_y, torso, xs, ys)])
         if upper_model is None:
             return np.zeros_like(clothes)
         hip_l, hip_r = sorted((float(lm[L_HIP, 0]), float(lm[R_HIP, 0])))
@@ -198,13 +216,12 @@ class HeuristicParser:
         if lower_model is None:
             # Little below the hips is visible: only clearly different colours under the hip line are lower.
             return clothes & (ys > hip_y - 0.05 * torso) & (d_up > 2 * HAIR_DISTANCE)
-        d_low = lower_model.distance(lab)
         similar = min(upper_model.distance(lower_model.mean), lower_model.distance(upper_model.mean)) < 2.5
         if similar:
             # One colour from chest to thighs (a dress, or a matching two-piece): split at the hips, so that
             # a top's try-on replaces what lies above them and keeps what lies below.
             return clothes & (ys >= hip_y)
-        prefers_lower = clothes & (d_low < d_up)
+        prefers_lower = clothes & (lower_model.neg_log_likelihood(lab) < upper_model.neg_log_likelihood(lab))
         prefers_upper = clothes & ~prefers_lower
         # cost(c) for each column = lower-looking pixels above the cut + upper-looking pixels below it.
         below_lower = np.vstack([np.zeros((1, width)), np.cumsum(prefers_lower, axis=0)])
