@@ -7,13 +7,17 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from server.pipeline.backends.embedded.body_targets import body_targets
+from server.pipeline.backends.embedded.body_targets import Targets, body_targets
 from server.pipeline.backends.embedded.compose import compose
 from server.pipeline.backends.embedded.landmarks import find_landmarks
 from server.pipeline.backends.embedded.shading import shading_map
 from server.pipeline.backends.embedded.warp import warp_garment
 from server.pipeline.errors import UnsupportedCategory
 from server.pipeline.types import GARMENT_CATEGORIES, GarmentAnalysis, PersonAnalysis, TryOnResult
+
+
+# Margin of the working box round the control points and arm polylines, in shoulder widths.
+WORK_MARGIN = 0.45
 
 
 class EmbeddedBackend:
@@ -36,16 +40,39 @@ class EmbeddedBackend:
         timings: dict[str, float] = {}
         h, w = person.image.shape[:2]
         with _timed(timings, "landmarks"):
-            landmarks = find_landmarks(garment.mask, garment.category)
+            landmarks = find_landmarks(garment.mask, garment.category, garment.image)
         with _timed(timings, "targets"):
-            targets = body_targets(landmarks, garment.mask, person.keypoints, person.lip)
+            # Everything after this works inside the box the garment and the skin zones can reach.
+            full = body_targets(landmarks, garment.mask, person.keypoints, person.lip)
+            y0, y1, x0, x1 = _work_box(full, (h, w))
+            keypoints = person.keypoints.copy()
+            keypoints[:, 0] -= x0 * (keypoints[:, 2] > 0)
+            keypoints[:, 1] -= y0 * (keypoints[:, 2] > 0)
+            image, lip = person.image[y0:y1, x0:x1], person.lip[y0:y1, x0:x1]
+            targets = body_targets(landmarks, garment.mask, keypoints, lip)
         with _timed(timings, "warp"):
-            torso, sleeves = warp_garment(garment.image, garment.mask, landmarks, targets, (h, w))
+            torso, sleeves = warp_garment(garment.image, garment.mask, landmarks, targets, lip.shape)
         with _timed(timings, "shading"):
-            shading = shading_map(person.image, person.lip)
+            shading = shading_map(image, lip)
         with _timed(timings, "compose"):
-            image = compose(person.image, person.lip, torso, sleeves, shading, targets.hem_line)
-        return TryOnResult(image=image, timings_ms=timings, warnings=[])
+            result = person.image.copy()
+            result[y0:y1, x0:x1] = compose(image, lip, torso, sleeves, shading, targets.hem_line, targets.frame,
+                                                np.array([targets.placed[k] for k in ("neck_l", "neck_front", "neck_r")]))
+        return TryOnResult(image=result, timings_ms=timings, warnings=[])
+
+
+def _work_box(targets: Targets, shape: tuple[int, int]) -> tuple[int, int, int, int]:
+    """(y0, y1, x0, x1): bounding box of the garment's control points and the arms, with a margin."""
+    frame = targets.frame
+    pts = [targets.torso_dst, *[dst for _, dst in targets.sleeves], *frame.arms, frame.neck[None]]
+    allp = np.concatenate(pts)
+    margin = WORK_MARGIN * frame.shoulder_width
+    h, w = shape
+    x0, y0 = np.floor(allp.min(0) - margin).astype(int)
+    x1, y1 = np.ceil(allp.max(0) + margin).astype(int)
+    x0, y0 = max(0, x0), max(0, y0)
+    x1, y1 = min(w, max(x1, x0 + 8)), min(h, max(y1, y0 + 8))
+    return y0, y1, x0, x1
 
 
 @contextmanager

@@ -156,6 +156,7 @@ class Targets:
     hem_line: tuple[np.ndarray, np.ndarray]  # hem corners on the person (image-left, image-right)
     scale: float  # person pixels per garment pixel
     placed: dict[str, np.ndarray]  # the body point of each named torso landmark
+    frame: BodyFrame
 
 
 def body_targets(garment: dict[str, np.ndarray], garment_mask: np.ndarray, keypoints: np.ndarray,
@@ -214,7 +215,8 @@ def body_targets(garment: dict[str, np.ndarray], garment_mask: np.ndarray, keypo
         for side, idx in (("l", 0), ("r", 1)):
             sleeves.append(_sleeve_pairs(garment, side, frame.arms[idx], placed[f"shoulder_{side}"],
                                          placed[f"armpit_{side}"], scale, frame))
-    return Targets(np.array(src), np.array(dst), sleeves, (placed["hem_l"], placed["hem_r"]), scale, placed)
+    return Targets(np.array(src), np.array(dst), sleeves, (placed["hem_l"], placed["hem_r"]), scale, placed,
+                   frame)
 
 
 def _garment_side_points(mask: np.ndarray, y: float, cx: float) -> tuple[np.ndarray, np.ndarray]:

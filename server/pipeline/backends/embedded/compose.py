@@ -1,6 +1,7 @@
 """Put the warped garment into the photo.
 
-Layer order, back to front: the photo; skin where old clothing is no longer covered (arms, neck); the
+Layer order, back to front: the photo; skin where old clothing is no longer covered along the arms and
+around the neck (elsewhere, e.g. below a shorter hem, the old clothing stays); the
 garment's body; arms and hands; the sleeves; hair and face. Every boundary is feathered, so edges are soft
 but not smeared.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from server.pipeline.backends.embedded.body_targets import BodyFrame
 from server.pipeline.backends.embedded.warp import WarpedLayer
 
 FRONT = (1, 2, 3, 4, 13)  # hat, hair, glove, sunglasses, face (the heuristic parser puts the neck in face)
@@ -16,6 +18,9 @@ ARMS = (14, 15)
 CLOTHES = (5, 6, 7)
 SKIN_SOURCES = (13, 14, 15)
 FEATHER_FRACTION = 1 / 600  # edge softness as a fraction of the image height
+# Skin zones in shoulder widths: the radius of an arm around its polyline, of the neck around its keypoint.
+ARM_RADIUS = 0.2
+NECK_RADIUS = 0.35
 
 
 def _soft(mask: np.ndarray, sigma: float) -> np.ndarray:
@@ -41,8 +46,27 @@ def below_hem(shape: tuple[int, int], hem: tuple[np.ndarray, np.ndarray]) -> np.
     return np.arange(h, dtype=np.float32)[:, None] > line[None, :]
 
 
+def skin_zone(shape: tuple[int, int], frame: BodyFrame, neckline: np.ndarray) -> np.ndarray:
+    """Where bare skin is plausible once clothing is gone: along the arms, around the neck and in the
+    garment's neck opening (`neckline`: its corner and front points on the person), as bool."""
+    zone = np.zeros(shape, np.uint8)
+    sw = frame.shoulder_width
+    thick = max(2, int(ARM_RADIUS * sw * 2))
+    for arm in frame.arms:
+        pts = np.round(arm).astype(np.int32)
+        for a, b in zip(pts[:-1], pts[1:]):
+            cv2.line(zone, tuple(int(v) for v in a), tuple(int(v) for v in b), 1, thick)
+    neck = np.round(frame.neck).astype(int)
+    cv2.ellipse(zone, (int(neck[0]), int(neck[1])), (max(1, int(NECK_RADIUS * sw)), max(1, int(0.6 * NECK_RADIUS * sw))),
+                0, 0, 360, 1, -1)
+    opening = np.concatenate([neckline, [frame.neck - frame.down * 0.3 * sw]])
+    cv2.fillConvexPoly(zone, np.round(cv2.convexHull(opening.astype(np.float32))).astype(np.int32), 1)
+    return zone.astype(bool)
+
+
 def compose(image: np.ndarray, lip: np.ndarray, torso: WarpedLayer, sleeves: list[WarpedLayer],
-            shading: np.ndarray, hem: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+            shading: np.ndarray, hem: tuple[np.ndarray, np.ndarray], frame: BodyFrame,
+            neckline: np.ndarray) -> np.ndarray:
     """The try-on image (uint8) from the photo, its LIP parsing and the warped garment layers."""
     h, w = lip.shape
     sigma = max(0.7, h * FEATHER_FRACTION)
@@ -67,7 +91,7 @@ def compose(image: np.ndarray, lip: np.ndarray, torso: WarpedLayer, sleeves: lis
     covered = np.maximum(torso.alpha, sleeve_alpha)
     skin = skin_colour(image, lip)
     if skin is not None:
-        bare = clothes & (covered < 0.5) & ~below_hem((h, w), hem)
+        bare = clothes & (covered < 0.5) & ~below_hem((h, w), hem) & skin_zone((h, w), frame, neckline)
         bare_a = _soft(bare, sigma) * (1 - front) * clothes
         skin_rgb = skin[None, None, :] * np.sqrt(shading)[..., None]
         out = out * (1 - bare_a[..., None]) + skin_rgb * bare_a[..., None]

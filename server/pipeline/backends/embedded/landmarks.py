@@ -38,8 +38,9 @@ def clean_mask(mask: np.ndarray) -> np.ndarray:
     return filled.astype(bool)
 
 
-def find_landmarks(mask: np.ndarray, category: str) -> Landmarks:
-    """Landmarks of a garment mask (uint8, 255 = garment), all of LANDMARK_NAMES."""
+def find_landmarks(mask: np.ndarray, category: str, image: np.ndarray | None = None) -> Landmarks:
+    """Landmarks of a garment mask (uint8, 255 = garment), all of LANDMARK_NAMES. With the photo, the
+    front neckline is found below any inside of the back that shows through the neck opening."""
     m = clean_mask(mask)
     ys, xs = np.nonzero(m)
     y0, y1, x0, x1 = ys.min(), ys.max(), xs.min(), xs.max()
@@ -52,13 +53,19 @@ def find_landmarks(mask: np.ndarray, category: str) -> Landmarks:
 
     top = np.where(m.any(0), m.argmax(0), np.iinfo(np.int32).max).astype(np.int64)  # first row per column
     pts: Landmarks = {}
-    pts["neck_front"] = np.array([cx, float(np.median(top[int(cx) - 1:int(cx) + 2]))])
     for side, cols in (("l", np.arange(int(x0 + 0.2 * width), int(cx) + 1)[::-1]),
                        ("r", np.arange(int(cx), int(x1 - 0.2 * width) + 1))):
         highest = top[cols].min()
-        nearest = cols[np.argmax(top[cols] <= highest + max(1, 0.01 * height))]  # closest to centre
-        pts[f"neck_{side}"] = np.array([float(nearest), float(top[nearest])])
+        flat = np.nonzero(top[cols] <= highest + max(1, 0.01 * height))[0]
+        end = cols[flat[-1]]  # the outer end of the flat top, where the neckline meets the shoulder line
+        pts[f"neck_{side}"] = np.array([float(end), float(top[end])])
 
+    neck_top = float(np.median(top[int(cx) - 1:int(cx) + 2]))
+    if image is not None:
+        neck_line = (pts["neck_l"][1] + pts["neck_r"][1]) / 2
+        depth = NECK_DEPTH[category] * (pts["neck_r"][0] - pts["neck_l"][0])
+        neck_top = _front_neckline(image, m, int(cx), neck_line, depth, neck_top)
+    pts["neck_front"] = np.array([cx, neck_top])
     contour = _outline(m)
     for side, sign in (("l", -1), ("r", 1)):
         armpit = _armpit(m, contour, cx, sign, y0, height, category)
@@ -78,6 +85,31 @@ def find_landmarks(mask: np.ndarray, category: str) -> Landmarks:
             pts[f"shoulder_{side}"] = np.array([float(col), float(top[col])])
             pts.update(_cuff(m, pts[f"shoulder_{side}"], armpit, side))
     return pts
+
+
+# A flat-lay photo shows the inside of the back through the neck opening, in the garment's shade, so the
+# mask's top at the centre is the back neckline. The front neckline is the brightening (ratio at least
+# NECKLINE_JUMP) going down the centre line, searched around the usual depth of the category's neckline
+# (depth / neck width) so a striped print cannot pass for it.
+NECKLINE_JUMP = 1.25
+NECK_DEPTH = {"tshirt": 0.48, "long_sleeve": 0.48, "tank_top": 1.0}
+
+
+def _front_neckline(image: np.ndarray, m: np.ndarray, cx: int, neck_line: float, depth: float,
+                    mask_top: float) -> float:
+    """Row of the front neckline on the centre line (the mask's top there when no neckline shows)."""
+    band = image[:, max(0, cx - 2):cx + 3].astype(np.float32).mean(axis=(1, 2))
+    lo = int(max(mask_top, neck_line + 0.6 * depth))
+    hi = int(min(len(band) - 4, neck_line + 1.4 * depth))
+    if hi <= lo + 2:
+        return mask_top
+    log = np.log(band[lo:hi + 3] + 8.0)
+    step = log[3:] - log[:-3]  # brightening over 3 rows
+    step = np.where(m[lo:lo + len(step), cx], step, -np.inf)
+    best = int(np.argmax(step))
+    if step[best] >= np.log(NECKLINE_JUMP):
+        return float(lo + best + 2)
+    return max(mask_top, neck_line + depth) if mask_top < neck_line + 0.3 * depth else mask_top
 
 
 def has_sleeves(pts: Landmarks) -> bool:
@@ -152,28 +184,34 @@ def _strap_outer(top: np.ndarray, neck_x: int, sign: int, height: int) -> int:
     return x
 
 
-def _cuff(m: np.ndarray, shoulder: np.ndarray, armpit: np.ndarray, side: str) -> Landmarks:
-    """The two corners of the sleeve's far end (outer = shoulder side, inner = armpit side).
-
-    The sleeve's outline is the stretch of the garment outline from the shoulder point to the armpit that
-    is the shorter way round (the other way passes the neck, the hem and the other sleeve); its cuff is the end of that stretch farthest from the shoulder-armpit seam."""
+def sleeve_outline(m: np.ndarray, shoulder: np.ndarray, armpit: np.ndarray) -> np.ndarray:
+    """(K, 2) the garment outline from the shoulder point to the armpit the shorter way round: the sleeve's
+    outline (the other way passes the neck, the hem and the other sleeve)."""
     contour = _outline(m)[:, 0, :].astype(np.float64)
     n = len(contour)
     i_s, i_a = (int(np.argmin(np.linalg.norm(contour - p, axis=1))) for p in (shoulder, armpit))
     forward, backward = (i_a - i_s) % n, (i_s - i_a) % n
-    start, length = (i_s, forward) if forward <= backward else (i_a, backward)  # the shorter way round
-    path = contour[np.arange(start, start + length + 1) % n]
+    start, length = (i_s, forward) if forward <= backward else (i_a, backward)
+    return contour[np.arange(start, start + length + 1) % n]
+
+
+def _cuff(m: np.ndarray, shoulder: np.ndarray, armpit: np.ndarray, side: str) -> Landmarks:
+    """The two corners of the sleeve's far end (outer = shoulder side, inner = armpit side): the end of the
+    sleeve outline farthest from the shoulder-armpit seam."""
+    path = sleeve_outline(m, shoulder, armpit)
     root = (shoulder + armpit) / 2
-    dist = np.linalg.norm(path - root, axis=1)
     seam = np.linalg.norm(armpit - shoulder)
+    if np.linalg.norm(path[0] - shoulder) > np.linalg.norm(path[-1] - shoulder):
+        path = path[::-1]  # from the shoulder to the armpit
+    dist = np.linalg.norm(path - root, axis=1)
     if len(path) < 4 or dist.max() < 0.6 * seam:  # a cap sleeve: the cuff is the seam itself
         return {f"sleeve_{side}_out": shoulder.copy(), f"sleeve_{side}_in": armpit.copy()}
-    far = path[np.argmax(dist)]
-    axis = (far - root) / np.linalg.norm(far - root)
-    along = (path - root) @ axis
-    end = path[along > along.max() - 0.35 * seam]
-    across = np.array([-axis[1], axis[0]])
-    if (shoulder - root) @ across < 0:
-        across = -across  # now points towards the shoulder side of the sleeve
-    side_pos = (end - root) @ across
-    return {f"sleeve_{side}_out": end[np.argmax(side_pos)], f"sleeve_{side}_in": end[np.argmin(side_pos)]}
+    # The outline simplified to a few corners: shoulder, ..., outer cuff corner, inner cuff corner, ...,
+    # armpit. The cuff is the consecutive pair of corners farthest from the seam.
+    arc = float(np.linalg.norm(np.diff(path, axis=0), axis=1).sum())
+    corners = cv2.approxPolyDP(path.astype(np.float32)[:, None], 0.04 * arc, False)[:, 0, :].astype(np.float64)
+    if len(corners) < 4:
+        return {f"sleeve_{side}_out": shoulder.copy(), f"sleeve_{side}_in": armpit.copy()}
+    reach = np.linalg.norm(corners - root, axis=1)
+    i = int(np.argmax(reach[1:-2] + reach[2:-1])) + 1
+    return {f"sleeve_{side}_out": corners[i], f"sleeve_{side}_in": corners[i + 1]}

@@ -13,10 +13,10 @@ import numpy as np
 CLOTHES = (5, 6, 7)
 ARMS = (14, 15)
 # Low-pass width as a fraction of the image height: keeps folds (a few % of the height), drops prints.
-SIGMA_FRACTION = 0.012
+SIGMA_FRACTION = 0.02
 # The map is clipped so a black shirt's noise or a white shirt's blown highlights stay plausible.
-RANGE = (0.55, 1.3)
-STRENGTH = 0.85  # exponent: 1 = the photo's full contrast
+RANGE = (0.6, 1.25)
+STRENGTH = 0.7  # exponent: 1 = the photo's full contrast
 
 
 def luminance(rgb: np.ndarray) -> np.ndarray:
