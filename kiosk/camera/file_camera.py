@@ -29,6 +29,8 @@ class FileCamera(Camera):
 
     def open(self) -> None:
         self.close()
+        if not self.path.exists():
+            raise CameraError(f"camera file {self.path} does not exist")
         if self.path.is_dir():
             files = sorted(p for p in self.path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
             self._images = [self._load(p) for p in files]
@@ -36,13 +38,11 @@ class FileCamera(Camera):
                 raise CameraError(f"no images in {self.path}")
         elif self.path.suffix.lower() in IMAGE_SUFFIXES:
             self._images = [self._load(self.path)]
-        elif self.path.is_file():
+        else:
             video = cv2.VideoCapture(str(self.path))
             if not video.isOpened():
                 raise CameraError(f"cannot play {self.path}")
             self._video = video
-        else:
-            raise CameraError(f"camera file {self.path} does not exist")
         self._started = self._next_at = time.monotonic()
 
     @staticmethod

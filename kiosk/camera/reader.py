@@ -65,7 +65,7 @@ class FrameReader:
                 rgb = self.camera.read()
             except CameraError as exc:
                 if opened or self._error is None:
-                    log.warning("camera: %s; reconnecting every %.0f s", exc, self.reconnect_s)
+                    log.warning("camera: %s; reconnecting every %.1f s", exc, self.reconnect_s)
                 opened = False
                 self.camera.close()
                 with self._lock:

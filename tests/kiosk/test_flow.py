@@ -267,7 +267,8 @@ def test_missing_camera_is_said_and_the_preview_comes_back_when_it_is_plugged_in
         wait_for(lambda: booth.catalog is not None, booth)
         booth.handle(Event("tap", "garment:navy-tee"))
         assert booth.machine.name == "no_camera" and "camera" in booth.view.last[1]["title"]
-        later.write_bytes(photo_file.read_bytes())  # "plugged in"
+        (tmp_path / "part").write_bytes(photo_file.read_bytes())
+        (tmp_path / "part").rename(later)  # plugged in: appears whole
         wait_for(lambda: booth.machine.name == "preview", booth)
     finally:
         reader.stop()
