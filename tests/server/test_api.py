@@ -169,11 +169,19 @@ def test_garment_photo_without_a_garment_is_400(client, person_b64):
 
 
 def test_person_too_small_is_bad_framing(client, garment_id):
-    small = Image.fromarray(person_photo_768x1024()).resize((96, 128))
-    canvas = Image.new("RGB", (768, 1024), (120, 120, 120))
-    canvas.paste(small, (340, 40))
-    _error(client.post("/v1/tryon", json={"person_image": b64(canvas), "garment_id": garment_id}), 400,
-           "bad_framing")
+    small = Image.fromarray(person_photo_768x1024()).resize((230, 307))
+    canvas = Image.new("RGB", (768, 1024), tuple(int(c) for c in person_photo_768x1024()[5, 5]))
+    canvas.paste(small, (270, 40))
+    message = _error(client.post("/v1/tryon", json={"person_image": b64(canvas), "garment_id": garment_id}), 400,
+                     "bad_framing")
+    assert "closer" in message
+
+
+def test_head_only_photo_is_bad_framing(client, garment_id):
+    head = person_photo_768x1024()[:300]
+    message = _error(client.post("/v1/tryon", json={"person_image": b64(head), "garment_id": garment_id}), 400,
+                     "bad_framing")
+    assert "shoulder" in message.lower() or "frame" in message.lower()
 
 
 def test_unknown_garment_is_404(client, person_b64):
