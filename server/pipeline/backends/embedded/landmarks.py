@@ -57,7 +57,9 @@ def find_landmarks(mask: np.ndarray, category: str, image: np.ndarray | None = N
                        ("r", np.arange(int(cx), int(x1 - 0.2 * width) + 1))):
         highest = top[cols].min()
         flat = np.nonzero(top[cols] <= highest + max(1, 0.01 * height))[0]
-        end = cols[flat[-1]]  # the outer end of the flat top, where the neckline meets the shoulder line
+        # Where the neckline meets the shoulder line: the outer end of the flat top (the collar), or for a
+        # tank top the inner end (the strap's inner edge).
+        end = cols[flat[0]] if category == "tank_top" else cols[flat[-1]]
         pts[f"neck_{side}"] = np.array([float(end), float(top[end])])
 
     neck_top = float(np.median(top[int(cx) - 1:int(cx) + 2]))
@@ -90,7 +92,8 @@ def find_landmarks(mask: np.ndarray, category: str, image: np.ndarray | None = N
 # A flat-lay photo shows the inside of the back through the neck opening, in the garment's shade, so the
 # mask's top at the centre is the back neckline. The front neckline is the brightening (ratio at least
 # NECKLINE_JUMP) going down the centre line, searched around the usual depth of the category's neckline
-# (depth / neck width) so a striped print cannot pass for it.
+# (depth / neck width): of the strong brightenings there, the one nearest that depth, so stripes or a
+# chest print cannot pass for it.
 NECKLINE_JUMP = 1.25
 NECK_DEPTH = {"tshirt": 0.48, "long_sleeve": 0.48, "tank_top": 1.0}
 
@@ -106,8 +109,9 @@ def _front_neckline(image: np.ndarray, m: np.ndarray, cx: int, neck_line: float,
     log = np.log(band[lo:hi + 3] + 8.0)
     step = log[3:] - log[:-3]  # brightening over 3 rows
     step = np.where(m[lo:lo + len(step), cx], step, -np.inf)
-    best = int(np.argmax(step))
-    if step[best] >= np.log(NECKLINE_JUMP):
+    strong = np.nonzero(step >= np.log(NECKLINE_JUMP))[0]
+    if len(strong):  # of the strong brightenings, the one nearest the usual depth
+        best = strong[np.argmin(np.abs(lo + strong + 2 - (neck_line + depth)))]
         return float(lo + best + 2)
     return max(mask_top, neck_line + depth) if mask_top < neck_line + 0.3 * depth else mask_top
 

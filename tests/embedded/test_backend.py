@@ -1,0 +1,84 @@
+"""The embedded backend end to end on a real photo (the astronaut, through the real preprocessing)."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from skimage.color import deltaE_ciede2000, rgb2lab
+
+from server.pipeline.backends.base import TryOnBackend
+from server.pipeline.backends.embedded import EmbeddedBackend
+from server.pipeline.errors import UnsupportedCategory
+from server.pipeline.types import GarmentAnalysis
+from tests.embedded.conftest import NAVY
+
+GARMENT_AND_ARMS = (5, 6, 7, 14, 15)
+
+
+@pytest.fixture(scope="module")
+def backend() -> EmbeddedBackend:
+    return EmbeddedBackend()
+
+
+@pytest.fixture(scope="module")
+def navy_tee_result(backend, astronaut_person, garment):
+    return backend.try_on(astronaut_person, garment("tshirt", NAVY))
+
+
+def _psnr(a: np.ndarray, b: np.ndarray, where: np.ndarray) -> float:
+    mse = float(((a.astype(np.float64) - b.astype(np.float64)) ** 2)[where].mean())
+    return float("inf") if mse == 0 else 10 * np.log10(255.0 ** 2 / mse)
+
+
+def test_it_is_named_embedded_and_warms_up_on_its_synthetic_figure(backend):
+    typed: TryOnBackend = backend
+    assert typed.name == "embedded"
+    typed.warmup()
+
+
+def test_face_hair_and_background_stay_untouched(astronaut_person, navy_tee_result):
+    """PSNR outside the clothes and arms (grown by a few pixels for the feathered edge) stays high."""
+    region = np.isin(astronaut_person.lip, GARMENT_AND_ARMS).astype(np.uint8)
+    near = cv2.dilate(region, np.ones((25, 25), np.uint8)).astype(bool)
+    assert _psnr(navy_tee_result.image, astronaut_person.image, ~near) > 40
+
+
+def test_the_torso_turns_navy(astronaut_person, navy_tee_result):
+    """Most of the chest between the shoulders and above the hips shows the navy of the new tee."""
+    kp = astronaut_person.keypoints
+    (x0, y0), (x1, _) = kp[2, :2], kp[5, :2]
+    sw = abs(x1 - x0)
+    chest = np.zeros(astronaut_person.lip.shape, bool)
+    chest[int(y0 + 0.15 * sw):int(y0 + 0.9 * sw), int(min(x0, x1) + 0.1 * sw):int(max(x0, x1) - 0.1 * sw)] = True
+    chest &= astronaut_person.lip == 5
+    lab = rgb2lab(navy_tee_result.image[chest][None] / 255.0)[0]
+    navy = rgb2lab(np.array([[NAVY]], np.float64) / 255.0)[0, 0]
+    close = deltaE_ciede2000(lab, np.broadcast_to(navy, lab.shape)) < 20
+    assert close.mean() > 0.8
+
+
+def test_result_has_the_photo_size_and_stage_timings(astronaut_person, navy_tee_result):
+    assert navy_tee_result.image.shape == astronaut_person.image.shape
+    assert navy_tee_result.image.dtype == np.uint8
+    assert {"landmarks", "targets", "warp", "shading", "compose"} <= set(navy_tee_result.timings_ms)
+
+
+@pytest.mark.parametrize("category", ["dress", "trousers", ""])
+def test_other_categories_are_refused_with_a_clear_message(backend, astronaut_person, garment, category):
+    g = garment("tshirt")
+    with pytest.raises(UnsupportedCategory, match="tops only"):
+        backend.try_on(astronaut_person, GarmentAnalysis(image=g.image, mask=g.mask, category=category))
+
+
+def test_the_same_seed_gives_the_same_image(backend, astronaut_person, garment, navy_tee_result):
+    again = backend.try_on(astronaut_person, garment("tshirt", NAVY), seed=0)
+    assert np.array_equal(again.image, navy_tee_result.image)
+
+
+@pytest.mark.parametrize("category", ["long_sleeve", "tank_top"])
+def test_every_top_category_dresses_the_torso(backend, astronaut_person, garment, category):
+    colour = (20, 140, 60)
+    result = backend.try_on(astronaut_person, garment(category, colour))
+    changed = np.abs(result.image.astype(int) - astronaut_person.image.astype(int)).max(-1) > 30
+    clothes = astronaut_person.lip == 5
+    assert changed[clothes].mean() > 0.4

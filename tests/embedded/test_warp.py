@@ -1,0 +1,43 @@
+"""The piecewise warp puts the garment's landmarks where the body targets say."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from server.pipeline.backends.embedded.backend import _synthetic_pair
+from server.pipeline.backends.embedded.body_targets import body_targets
+from server.pipeline.backends.embedded.landmarks import find_landmarks
+from server.pipeline.backends.embedded.warp import warp_garment
+
+MARKERS = {"shoulder_l": (255, 0, 0), "shoulder_r": (0, 255, 0), "hem_l": (0, 0, 255), "hem_r": (255, 255, 0)}
+
+
+def _marker_centre(rgb: np.ndarray, alpha: np.ndarray, colour: tuple[int, int, int]) -> np.ndarray | None:
+    hit = (np.abs(rgb - np.array(colour, np.float32)).max(-1) < 60) & (alpha > 0.5)
+    ys, xs = np.nonzero(hit)
+    return np.array([xs.mean(), ys.mean()]) if len(xs) else None
+
+
+@pytest.mark.parametrize("category", ["tshirt", "long_sleeve", "tank_top"])
+def test_shoulder_and_hem_landmarks_land_on_their_body_targets(garment, category):
+    g = garment(category, colour=(128, 128, 128))
+    person, _ = _synthetic_pair()
+    scale = 4  # the synthetic figure at 768x1024
+    kp = person.keypoints.copy()
+    kp[:, :2] *= scale
+    lip = cv2.resize(person.lip, None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST)
+    landmarks = find_landmarks(g.mask, category, g.image)
+    targets = body_targets(landmarks, g.mask, kp, lip)
+    sw = targets.frame.shoulder_width
+    image = g.image.copy()
+    for name, colour in MARKERS.items():
+        # A small disc of its own colour just inside the garment at each landmark.
+        inward = np.array([1.0 if name.endswith("_l") else -1.0, 1.0 if name.startswith("shoulder") else -1.0])
+        centre = landmarks[name] + 12 * inward
+        cv2.circle(image, tuple(int(v) for v in centre), 9, colour, -1)
+    torso, _ = warp_garment(image, g.mask, landmarks, targets, lip.shape)
+    for name, colour in MARKERS.items():
+        found = _marker_centre(torso.rgb, torso.alpha, colour)
+        assert found is not None, f"{name} marker vanished in the warp"
+        assert np.linalg.norm(found - targets.placed[name]) < 0.12 * sw, (name, found, targets.placed[name])
