@@ -8,7 +8,7 @@ import pytest
 from server.pipeline.backends.embedded.backend import _synthetic_pair
 from server.pipeline.backends.embedded.body_targets import body_targets
 from server.pipeline.backends.embedded.landmarks import find_landmarks
-from server.pipeline.backends.embedded.warp import warp_garment
+from server.pipeline.backends.embedded.warp import prepare_garment, warp_garment
 
 MARKERS = {"shoulder_l": (255, 0, 0), "shoulder_r": (0, 255, 0), "hem_l": (0, 0, 255), "hem_r": (255, 255, 0)}
 
@@ -36,7 +36,7 @@ def test_shoulder_and_hem_landmarks_land_on_their_body_targets(garment, category
         inward = np.array([1.0 if name.endswith("_l") else -1.0, 1.0 if name.startswith("shoulder") else -1.0])
         centre = landmarks[name] + 12 * inward
         cv2.circle(image, tuple(int(v) for v in centre), 9, colour, -1)
-    torso, _ = warp_garment(image, g.mask, landmarks, targets, lip.shape)
+    torso, _ = warp_garment(prepare_garment(image, g.mask, category), targets, lip.shape)
     for name, colour in MARKERS.items():
         found = _marker_centre(torso.rgb, torso.alpha, colour)
         assert found is not None, f"{name} marker vanished in the warp"

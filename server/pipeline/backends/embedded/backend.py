@@ -2,16 +2,18 @@
 compositing. It needs no weights, so the server can always offer it."""
 from __future__ import annotations
 
+import hashlib
+import threading
 import time
+from collections import OrderedDict
 from contextlib import contextmanager
 
 import numpy as np
 
 from server.pipeline.backends.embedded.body_targets import Targets, body_targets
 from server.pipeline.backends.embedded.compose import compose
-from server.pipeline.backends.embedded.landmarks import find_landmarks
 from server.pipeline.backends.embedded.shading import shading_map
-from server.pipeline.backends.embedded.warp import warp_garment
+from server.pipeline.backends.embedded.warp import PreparedGarment, prepare_garment, warp_garment
 from server.pipeline.errors import UnsupportedCategory
 from server.pipeline.types import GARMENT_CATEGORIES, GarmentAnalysis, PersonAnalysis, TryOnResult
 
@@ -24,6 +26,29 @@ class EmbeddedBackend:
     """TryOnBackend that warps the garment photo onto the person with thin-plate splines."""
 
     name = "embedded"
+
+    def __init__(self, garment_cache_size: int = 32) -> None:
+        self._cache: OrderedDict[bytes, PreparedGarment] = OrderedDict()
+        self._cache_size = garment_cache_size
+        self._lock = threading.Lock()
+
+    def _prepared(self, garment: GarmentAnalysis) -> PreparedGarment:
+        """Landmarks and cut-out pieces of a garment, kept for the last few garments (keyed by content)."""
+        digest = hashlib.blake2b(digest_size=16)
+        for part in (garment.category.encode(), str(garment.image.shape).encode(), garment.mask.tobytes(),
+                     garment.image.tobytes()):
+            digest.update(part)
+        key = digest.digest()
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        prepared = prepare_garment(garment.image, garment.mask, garment.category)
+        with self._lock:
+            self._cache[key] = prepared
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return prepared
 
     def warmup(self) -> None:
         """Run one try-on on a synthetic figure so numpy/OpenCV code paths are loaded before the first
@@ -40,7 +65,8 @@ class EmbeddedBackend:
         timings: dict[str, float] = {}
         h, w = person.image.shape[:2]
         with _timed(timings, "landmarks"):
-            landmarks = find_landmarks(garment.mask, garment.category, garment.image)
+            prepared = self._prepared(garment)
+            landmarks = prepared.landmarks
         with _timed(timings, "targets"):
             # Everything after this works inside the box the garment and the skin zones can reach.
             full = body_targets(landmarks, garment.mask, person.keypoints, person.lip)
@@ -51,7 +77,7 @@ class EmbeddedBackend:
             image, lip = person.image[y0:y1, x0:x1], person.lip[y0:y1, x0:x1]
             targets = body_targets(landmarks, garment.mask, keypoints, lip)
         with _timed(timings, "warp"):
-            torso, sleeves = warp_garment(garment.image, garment.mask, landmarks, targets, lip.shape)
+            torso, sleeves = warp_garment(prepared, targets, lip.shape)
         with _timed(timings, "shading"):
             shading = shading_map(image, lip)
         with _timed(timings, "compose"):

@@ -27,6 +27,15 @@ def _soft(mask: np.ndarray, sigma: float) -> np.ndarray:
     return cv2.GaussianBlur(mask.astype(np.float32), (0, 0), sigma)
 
 
+def _grown(mask: np.ndarray, radius: float) -> np.ndarray:
+    """`mask` grown by about `radius` pixels, soft-edged (float); dilated at a quarter of the resolution."""
+    h, w = mask.shape
+    small = cv2.resize(mask.astype(np.uint8), (max(1, w // 4), max(1, h // 4)), interpolation=cv2.INTER_AREA)
+    k = max(1, int(radius / 4)) * 2 + 1
+    small = cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    return cv2.resize(small.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+
+
 def skin_colour(image: np.ndarray, lip: np.ndarray) -> np.ndarray | None:
     """Median colour of face and arm pixels (the brighter half, which skips eyes, brows and shadow)."""
     pix = image[np.isin(lip, SKIN_SOURCES)].astype(np.float32)
@@ -64,6 +73,15 @@ def skin_zone(shape: tuple[int, int], frame: BodyFrame, neckline: np.ndarray) ->
     return zone.astype(bool)
 
 
+def _over(base: np.ndarray, top: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """base·(1 − alpha) + top·alpha for (H, W, 3) float32 images and an (H, W) float32 alpha."""
+    return cv2.blendLinear(base, top, 1.0 - alpha, alpha)
+
+
+def _shaded(rgb: np.ndarray, shading: np.ndarray) -> np.ndarray:
+    return rgb * shading[..., None]
+
+
 def compose(image: np.ndarray, lip: np.ndarray, torso: WarpedLayer, sleeves: list[WarpedLayer],
             shading: np.ndarray, hem: tuple[np.ndarray, np.ndarray], frame: BodyFrame,
             neckline: np.ndarray) -> np.ndarray:
@@ -72,34 +90,27 @@ def compose(image: np.ndarray, lip: np.ndarray, torso: WarpedLayer, sleeves: lis
     sigma = max(0.7, h * FEATHER_FRACTION)
     out = image.astype(np.float32)
     front = _soft(np.isin(lip, FRONT), sigma)
-    arms = _soft(np.isin(lip, ARMS), sigma)
+    arms_hard = np.isin(lip, ARMS)
     clothes = np.isin(lip, CLOTHES)
+    behind_front = 1 - front
 
-    torso_alpha = torso.alpha * (1 - front) * (1 - arms)
-    sleeve_alpha = np.zeros_like(torso_alpha)
-    sleeve_rgb = np.zeros_like(out)
-    for layer in sleeves:
-        sleeve_rgb = sleeve_rgb * (1 - layer.alpha[..., None]) + layer.rgb * layer.alpha[..., None]
-        sleeve_alpha = sleeve_alpha + layer.alpha * (1 - sleeve_alpha)
-    sleeve_rgb /= np.maximum(sleeve_alpha, 1e-6)[..., None]  # accumulated premultiplied: back to colour
     # Sleeves only where the arm or the old clothing is (a little beyond, for a loose cut).
-    body = (np.isin(lip, ARMS) | clothes).astype(np.uint8)
-    reach = max(3, int(0.02 * h)) * 2 + 1
-    allowed = _soft(cv2.dilate(body, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach, reach))), sigma)
-    sleeve_alpha = sleeve_alpha * (1 - front) * allowed
+    allowed = _grown(arms_hard | clothes, 0.02 * h) * behind_front
+    sleeve_alphas = [layer.alpha * allowed for layer in sleeves]
+    covered = torso.alpha.copy()
+    for alpha in sleeve_alphas:
+        np.maximum(covered, alpha, out=covered)
 
-    covered = np.maximum(torso.alpha, sleeve_alpha)
     skin = skin_colour(image, lip)
     if skin is not None:
         bare = clothes & (covered < 0.5) & ~below_hem((h, w), hem) & skin_zone((h, w), frame, neckline)
-        bare_a = _soft(bare, sigma) * (1 - front) * clothes
-        skin_rgb = skin[None, None, :] * np.sqrt(shading)[..., None]
-        out = out * (1 - bare_a[..., None]) + skin_rgb * bare_a[..., None]
+        bare_a = _soft(bare, sigma) * behind_front * clothes
+        skin_rgb = np.empty_like(out)
+        skin_rgb[:] = skin
+        out = _over(out, _shaded(skin_rgb, np.sqrt(shading)), bare_a)
 
-    shade = shading[..., None]
-    torso_a = _soft(torso_alpha, sigma)[..., None]
-    out = out * (1 - torso_a) + torso.rgb * shade * torso_a
-    sleeve_a = _soft(sleeve_alpha, sigma)[..., None]
-    if sleeves:
-        out = out * (1 - sleeve_a) + sleeve_rgb * shade * sleeve_a
+    torso_a = _soft(torso.alpha * behind_front * (1 - _soft(arms_hard, sigma)), sigma)
+    out = _over(out, _shaded(torso.rgb, shading), torso_a)
+    for layer, alpha in zip(sleeves, sleeve_alphas):
+        out = _over(out, _shaded(layer.rgb, shading), _soft(alpha, sigma))
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)

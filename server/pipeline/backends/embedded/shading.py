@@ -28,7 +28,7 @@ def shading_map(image: np.ndarray, lip: np.ndarray) -> np.ndarray:
     h, w = lip.shape
     f = 4 if min(h, w) >= 256 else 1
     small_size = (max(1, w // f), max(1, h // f))
-    lum = cv2.resize(luminance(image), small_size, interpolation=cv2.INTER_AREA)
+    lum = luminance(cv2.resize(image, small_size, interpolation=cv2.INTER_AREA).astype(np.float32))
     lip_small = cv2.resize(lip, small_size, interpolation=cv2.INTER_NEAREST)
     sigma = max(0.8, SIGMA_FRACTION * h / f)
     ratio = np.zeros_like(lum)

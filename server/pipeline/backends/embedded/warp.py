@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from server.pipeline.backends.embedded.body_targets import Targets
-from server.pipeline.backends.embedded.landmarks import has_sleeves, sleeve_outline
+from server.pipeline.backends.embedded.landmarks import find_landmarks, has_sleeves, sleeve_outline
 from server.pipeline.tps import fit_tps
 
 # Spline smoothing (relative; 0 = exact). A little keeps noisy landmarks from folding the garment.
@@ -64,6 +64,15 @@ def cut_neck_opening(mask: np.ndarray, landmarks: dict[str, np.ndarray]) -> np.n
     return mask & ~hole.astype(bool)
 
 
+def _hull_box(points: np.ndarray, margin: float, shape: tuple[int, int]) -> tuple[int, int, int, int] | None:
+    """(x0, y0, x1, y1) of the points' box grown by margin, clipped to the canvas; None when empty."""
+    h, w = shape
+    x0, y0 = np.floor(points.min(0) - margin).astype(int)
+    x1, y1 = np.ceil(points.max(0) + margin).astype(int) + 1
+    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
+    return (x0, y0, x1, y1) if x1 - x0 >= 2 and y1 - y0 >= 2 else None
+
+
 def _region(points: np.ndarray, shape: tuple[int, int], margin: float) -> np.ndarray:
     """Convex hull of `points`, grown by `margin` pixels (a thick outline round it), as a float mask."""
     region = np.zeros(shape, np.uint8)
@@ -84,38 +93,59 @@ def _folded_share(grid: np.ndarray, where: np.ndarray) -> float:
     return float((det[where] <= 0).mean())
 
 
-def _warp_piece(rgba: np.ndarray, piece: np.ndarray, src: np.ndarray, dst: np.ndarray, shape: tuple[int, int],
-                regularization: float, margin: float) -> tuple[WarpedLayer, float]:
-    """The piece warped onto the canvas, and the share of it that the warp folds over."""
-    h, w = shape
-    tps = fit_tps(src, dst, regularization=regularization)
-    grid = tps.grid(h, w, step=GRID_STEP)
-    layer = rgba.copy()
-    layer[..., 3] = piece.astype(np.float32)
-    out = cv2.remap(layer, grid[..., 0], grid[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
-                    borderValue=0)
-    alpha = out[..., 3] * _region(dst, shape, margin)
-    return WarpedLayer(out[..., :3], alpha), _folded_share(grid[::4, ::4], alpha[::4, ::4] > 0.5)
+@dataclass
+class PreparedGarment:
+    """What the warp needs from a garment photo, computed once per garment (the catalog reuses them)."""
+
+    landmarks: dict[str, np.ndarray]
+    pieces: list[np.ndarray]  # (H, W, 4) uint8 RGBA: the body first, then one per sleeve
+    areas: list[int]  # garment pixels per piece
 
 
-def warp_garment(rgb: np.ndarray, mask: np.ndarray, landmarks: dict[str, np.ndarray], targets: Targets,
-                 shape: tuple[int, int]) -> tuple[WarpedLayer, list[WarpedLayer]]:
-    """Torso layer and sleeve layers of the garment on a canvas of `shape` (H, W)."""
+def prepare_garment(rgb: np.ndarray, mask: np.ndarray, category: str) -> PreparedGarment:
+    landmarks = find_landmarks(mask, category, rgb)
     clean = cv2.erode((mask > 127).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
     body, sleeves = split_sleeves(cut_neck_opening(clean, landmarks), landmarks)
-    rgba = np.dstack([rgb.astype(np.float32), np.zeros(rgb.shape[:2], np.float32)])
+    pieces = [np.dstack([rgb, piece.astype(np.uint8) * 255]) for piece in [body, *sleeves]]
+    return PreparedGarment(landmarks, pieces, [int(p.sum()) for p in [body, *sleeves]])
+
+
+def _warp_piece(rgba: np.ndarray, src: np.ndarray, dst: np.ndarray, shape: tuple[int, int],
+                regularization: float, margin: float) -> tuple[WarpedLayer, float]:
+    """The piece warped onto the canvas, and the share of it that the warp folds over. Only the box
+    round the piece's control points is sampled."""
+    h, w = shape
+    rgb = np.zeros((h, w, 3), np.float32)
+    alpha = np.zeros((h, w), np.float32)
+    box = _hull_box(dst, margin, shape)
+    if box is None:
+        return WarpedLayer(rgb, alpha), 0.0
+    x0, y0, x1, y1 = box
+    origin = np.array([x0, y0], np.float64)
+    tps = fit_tps(src, dst - origin, regularization=regularization)
+    grid = tps.grid(y1 - y0, x1 - x0, step=GRID_STEP)
+    out = cv2.remap(rgba, grid[..., 0], grid[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                    borderValue=0)
+    a = out[..., 3].astype(np.float32) * (1 / 255) * _region(dst - origin, (y1 - y0, x1 - x0), margin)
+    rgb[y0:y1, x0:x1] = out[..., :3]
+    alpha[y0:y1, x0:x1] = a
+    return WarpedLayer(rgb, alpha), _folded_share(grid[::4, ::4], a[::4, ::4] > 0.5)
+
+
+def warp_garment(garment: PreparedGarment, targets: Targets,
+                 shape: tuple[int, int]) -> tuple[WarpedLayer, list[WarpedLayer]]:
+    """Torso layer and sleeve layers of the garment on a canvas of `shape` (H, W)."""
     reach = 0.35 * float(np.linalg.norm(targets.placed["shoulder_r"] - targets.placed["shoulder_l"]))
-    torso, folded = _warp_piece(rgba, body, targets.torso_src, targets.torso_dst, shape, TORSO_REGULARIZATION,
-                                reach)
+    body = garment.pieces[0]
+    torso, folded = _warp_piece(body, targets.torso_src, targets.torso_dst, shape, TORSO_REGULARIZATION, reach)
     if folded > MAX_FOLDED:  # misread landmarks: a stiffer, nearly affine spline still fits the body
-        torso, _ = _warp_piece(rgba, body, targets.torso_src, targets.torso_dst, shape, STIFF_REGULARIZATION,
-                               reach)
+        torso, _ = _warp_piece(body, targets.torso_src, targets.torso_dst, shape, STIFF_REGULARIZATION, reach)
     layers = []
-    for piece, (src, dst) in zip(sleeves, targets.sleeves):
-        layer, folded = _warp_piece(rgba, piece, src, dst, shape, SLEEVE_REGULARIZATION, 0.5 * reach)
+    for piece, area, (src, dst) in zip(garment.pieces[1:], garment.areas[1:], targets.sleeves):
+        layer, folded = _warp_piece(piece, src, dst, shape, SLEEVE_REGULARIZATION, 0.5 * reach)
         # A sleeve whose landmarks were misread folds or balloons; leave it out rather than draw a slab
         # (the arm then shows, and the old sleeve becomes skin).
-        expected = float(piece.sum()) * targets.scale ** 2
+        expected = area * targets.scale ** 2
         if folded <= MAX_FOLDED and 0.3 * expected <= float(layer.alpha.sum()) <= 2.0 * expected:
             layers.append(layer)
     return torso, layers
