@@ -24,6 +24,7 @@ except ImportError:  # not installed: sd_notify becomes a no-op
     _daemon = None
 
 _HELD_ENV = "TRYON_HELD_NOTIFY_SOCKET"
+_warned = False  # a failing socket is reported once per process, then only at debug level
 
 
 def available() -> bool:
@@ -42,10 +43,12 @@ def notify(*assignments: str) -> bool:
         return False
     if not os.environ.get("NOTIFY_SOCKET"):
         return False
+    global _warned
     try:
         return bool(_daemon.notify(message))
     except OSError as exc:  # the manager went away or the socket is not writable: never fatal
-        log.warning("sd_notify(%r) failed: %s", message, exc)
+        (log.debug if _warned else log.warning)("sd_notify(%r) failed: %s", message, exc)
+        _warned = True
         return False
 
 
