@@ -83,7 +83,7 @@ class EmbeddedBackend:
         with _timed(timings, "compose"):
             result = person.image.copy()
             result[y0:y1, x0:x1] = compose(image, lip, torso, sleeves, shading, targets.hem_line, targets.frame,
-                                                np.array([targets.placed[k] for k in ("neck_l", "neck_front", "neck_r")]))
+                                                targets.torso_dst)
         return TryOnResult(image=result, timings_ms=timings, warnings=[])
 
 

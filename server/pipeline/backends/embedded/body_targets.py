@@ -22,8 +22,14 @@ SHOULDER_LIFT = 0.06  # upwards, in shoulder widths
 UPPER_BODY = (5, 6, 7, 10)
 TORSO_AND_HIPS = (5, 6, 7, 9, 10, 12)
 MIN_CONFIDENCE = 0.05
-# Sleeve stations (fraction of the sleeve's length) that get a control-point pair each.
-SLEEVE_STATIONS = (0.0, 0.34, 0.67, 1.0)
+# Measured torso width, as a share of the shoulder-seam span, that is believed (outside: clipped).
+ARMPIT_SPAN = (0.7, 1.0)
+LOWER_SPAN = (0.6, 1.25)
+# Sleeve stations (fraction of the sleeve's length) that get a control-point pair each, besides the seam.
+# A short sleeve turns from the seam (along the arm when it hangs) to the cuff (across it) within its length,
+# so stations between would cross; it gets the cuff only.
+SLEEVE_STATIONS = (0.34, 0.67, 1.0)
+SHORT_SLEEVE = 1.5  # sleeve length / seam length below which a sleeve is short
 
 
 @dataclass
@@ -186,23 +192,28 @@ def body_targets(garment: dict[str, np.ndarray], garment_mask: np.ndarray, keypo
     # torso's half width measured on the parsing in that row (when the parsing has a torso there).
     g_mid_top = (garment["armpit_l"] + garment["armpit_r"]) / 2
     g_mid_hem = (garment["hem_l"] + garment["hem_r"]) / 2
-    side_names = [("armpit_l", "armpit_r", UPPER_BODY)]
+    side_names = [("armpit_l", "armpit_r", UPPER_BODY, ARMPIT_SPAN)]
     waist = {}
     for frac, key in ((0.5, "waist"),):
         y = g_mid_top[1] + frac * (g_mid_hem[1] - g_mid_top[1])
         waist[f"{key}_l"], waist[f"{key}_r"] = _garment_side_points(garment_mask, y, (g_mid_top[0] + g_mid_hem[0]) / 2)
-        side_names.append((f"{key}_l", f"{key}_r", TORSO_AND_HIPS))
-    side_names.append(("hem_l", "hem_r", TORSO_AND_HIPS))
+        side_names.append((f"{key}_l", f"{key}_r", TORSO_AND_HIPS, LOWER_SPAN))
+    side_names.append(("hem_l", "hem_r", TORSO_AND_HIPS, LOWER_SPAN))
     points = {**garment, **waist}
-    for name_l, name_r, labels in side_names:
+    seam_span = float(np.linalg.norm(t_sh[1] - t_sh[0]))
+    for name_l, name_r, labels, (low, high) in side_names:
         t_l, t_r = _apply(sim, points[name_l]), _apply(sim, points[name_r])
         centre = (t_l + t_r) / 2
         width = torso_width_at(lip, centre, labels, sw)
         if width is not None:
-            half = (width[1] - width[0]) / 2
-            mid = np.array([(width[0] + width[1]) / 2, centre[1]])
-            t_l = mid - frame.across * half
-            t_r = mid + frame.across * half
+            # Clothing that hides the arms (a bulky jacket, arms not parsed) measures wider than any
+            # torso: the width is kept within the range a torso has relative to the shoulders.
+            # Each side is measured from the body's centre line, so one bulky side cannot shift both.
+            axis = frame.neck + frame.down * (centre[1] - frame.neck[1]) / max(frame.down[1], 1e-6)
+            half_l, half_r = (float(np.clip(d, low * seam_span / 2, high * seam_span / 2))
+                              for d in (axis[0] - width[0], width[1] - axis[0]))
+            t_l = axis - frame.across * half_l
+            t_r = axis + frame.across * half_r
         pair(points[name_l], t_l, name_l)
         pair(points[name_r], t_r, name_r)
     # Centre of the chest keeps the middle of the garment in the middle of the body.
@@ -244,7 +255,8 @@ def _sleeve_pairs(garment: dict[str, np.ndarray], side: str, arm: np.ndarray, t_
     poly = np.concatenate([root[None], arm[1:]])
     body_centre = frame.neck + frame.down * frame.shoulder_width
     src, dst = [g_sh, g_pit], [t_shoulder, t_armpit]
-    for t in SLEEVE_STATIONS[1:]:
+    stations = SLEEVE_STATIONS if length >= SHORT_SLEEVE * root_w else (1.0,)
+    for t in stations:
         centre, direction = polyline_point(poly, t * length)
         normal = np.array([-direction[1], direction[0]])
         if (centre - body_centre) @ normal < 0:
