@@ -133,3 +133,81 @@ def small_person_jpeg(size: tuple[int, int] = (192, 256), quality: int = 85) -> 
 
 def tryon_payload(jpeg: bytes, garment_id: str) -> dict[str, str]:
     return {"person_image": base64.b64encode(jpeg).decode("ascii"), "garment_id": garment_id}
+
+
+NGINX_TEMPLATE = REPO / "nginx" / "fitting-booth.conf"
+
+
+def render_nginx_conf(upstreams: list[str], listen_port: int, prefix: Path) -> str:
+    """The shipped nginx/fitting-booth.conf made runnable on loopback: its upstream servers replaced by
+    `upstreams` (host:port), listening on `listen_port`, wrapped in a main config with every path under
+    `prefix`. Everything else (limits, timeouts, retry policy) is the shipped file, unchanged."""
+    import re
+
+    text = NGINX_TEMPLATE.read_text()
+    options = re.search(r"^\s*server\s+\S+:\d+(\s+[^;]*);", text, re.M).group(1)
+    text = re.sub(r"^\s*server\s+\S+:\d+[^;]*;\n", "", text, flags=re.M)
+    servers = "".join(f"    server {u}{options};\n" for u in upstreams)
+    text = text.replace("least_conn;\n", "least_conn;\n" + servers, 1)
+    text = re.sub(r"listen 80;", f"listen 127.0.0.1:{listen_port};", text)
+    user = "user root;\n" if os.geteuid() == 0 else ""
+    return f"""{user}worker_processes 1;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log info;
+events {{ worker_connections 256; }}
+http {{
+    log_format upstream '$request_method $uri $status upstream=$upstream_addr upstream_status=$upstream_status';
+    access_log {prefix}/access.log upstream;
+    client_body_temp_path {prefix}/client_body;
+    proxy_temp_path {prefix}/proxy;
+    fastcgi_temp_path {prefix}/fastcgi;
+    uwsgi_temp_path {prefix}/uwsgi;
+    scgi_temp_path {prefix}/scgi;
+{text}
+}}
+"""
+
+
+class NginxProcess:
+    """nginx in the foreground (`daemon off`) with a generated config and every path under `prefix`."""
+
+    def __init__(self, upstreams: list[str], prefix: Path, port: int | None = None) -> None:
+        self.prefix = prefix
+        self.port = port or free_port()
+        prefix.mkdir(parents=True, exist_ok=True)
+        self.conf = prefix / "nginx.conf"
+        self.conf.write_text(render_nginx_conf(upstreams, self.port, prefix))
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "NginxProcess":
+        cmd = ["nginx", "-p", str(self.prefix), "-e", str(self.prefix / "error.log"), "-c", str(self.conf),
+               "-g", "daemon off;"]
+        test = subprocess.run(cmd[:-2] + ["-t"], capture_output=True, text=True)
+        if test.returncode != 0:
+            raise RuntimeError(f"nginx -t failed:\n{test.stderr}")
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(self.url + "/nginx-livez", timeout=1).status_code == 200:
+                    return self
+            except requests.RequestException:
+                time.sleep(0.1)
+        raise RuntimeError("nginx did not come up:\n" + (self.prefix / "error.log").read_text(errors="replace"))
+
+    def access_log(self) -> list[str]:
+        path = self.prefix / "access.log"
+        return path.read_text().splitlines() if path.exists() else []
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGQUIT)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
