@@ -25,6 +25,7 @@ MIN_CONFIDENCE = 0.05
 # Measured torso width, as a share of the shoulder-seam span, that is believed (outside: clipped).
 ARMPIT_SPAN = (0.7, 1.0)
 LOWER_SPAN = (0.6, 1.25)
+HEM_BELOW_HIPS = 0.35  # the longest hem, below the hip keypoints, in shoulder widths
 # Sleeve stations (fraction of the sleeve's length) that get a control-point pair each, besides the seam.
 # A short sleeve turns from the seam (along the arm when it hangs) to the cuff (across it) within its length,
 # so stations between would cross; it gets the cuff only.
@@ -42,6 +43,7 @@ class BodyFrame:
     down: np.ndarray  # unit vector along the torso, towards the hips
     shoulder_width: float
     arms: tuple[np.ndarray, np.ndarray]  # (3, 2) shoulder, elbow, wrist polylines, image-left / right
+    hip_depth: float | None  # distance from the neck to the hips along `down`, when both hips are seen
 
 
 def _point(kp: np.ndarray, i: int) -> np.ndarray | None:
@@ -70,7 +72,10 @@ def body_frame(keypoints: np.ndarray) -> BodyFrame:
         neck = (s_l + s_r) / 2
     arms = tuple(_arm_polyline(chain, -sign * across, down, shoulder_width)
                  for chain, sign in ((right, 1), (left, -1)))
-    return BodyFrame(neck, (s_l, s_r), across, down, shoulder_width, arms)
+    hips = [_point(keypoints, i) for i in (8, 11)]
+    hip_depth = float((((hips[0] + hips[1]) / 2) - neck) @ down) if hips[0] is not None and hips[1] is not None \
+        else None
+    return BodyFrame(neck, (s_l, s_r), across, down, shoulder_width, arms, hip_depth)
 
 
 def _arm_polyline(chain: list, outward: np.ndarray, down: np.ndarray, sw: float) -> np.ndarray:
@@ -200,9 +205,15 @@ def body_targets(garment: dict[str, np.ndarray], garment_mask: np.ndarray, keypo
         side_names.append((f"{key}_l", f"{key}_r", TORSO_AND_HIPS, LOWER_SPAN))
     side_names.append(("hem_l", "hem_r", TORSO_AND_HIPS, LOWER_SPAN))
     points = {**garment, **waist}
+    # However long the garment, its hem stops a little below the hips (a top, not a dress): points below
+    # the armpits move up in proportion when the similarity puts the hem lower than that.
+    squeeze = 1.0
+    hem_depth = float((_apply(sim, g_mid_hem) - frame.neck) @ frame.down)
+    if frame.hip_depth is not None and hem_depth > frame.hip_depth + HEM_BELOW_HIPS * sw:
+        squeeze = (frame.hip_depth + HEM_BELOW_HIPS * sw) / hem_depth
     seam_span = float(np.linalg.norm(t_sh[1] - t_sh[0]))
     for name_l, name_r, labels, (low, high) in side_names:
-        t_l, t_r = _apply(sim, points[name_l]), _apply(sim, points[name_r])
+        t_l, t_r = (_squeezed(_apply(sim, points[n]), frame, squeeze) for n in (name_l, name_r))
         centre = (t_l + t_r) / 2
         width = torso_width_at(lip, centre, labels, sw)
         if width is not None:
@@ -228,6 +239,12 @@ def body_targets(garment: dict[str, np.ndarray], garment_mask: np.ndarray, keypo
                                          placed[f"armpit_{side}"], scale, frame))
     return Targets(np.array(src), np.array(dst), sleeves, (placed["hem_l"], placed["hem_r"]), scale, placed,
                    frame)
+
+
+def _squeezed(p: np.ndarray, frame: BodyFrame, squeeze: float) -> np.ndarray:
+    """p with its depth below the neck (along the torso) scaled by `squeeze`."""
+    depth = float((p - frame.neck) @ frame.down)
+    return p - frame.down * depth * (1 - squeeze)
 
 
 def _garment_side_points(mask: np.ndarray, y: float, cx: float) -> tuple[np.ndarray, np.ndarray]:

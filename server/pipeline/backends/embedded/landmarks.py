@@ -101,6 +101,8 @@ NECK_DEPTH = {"tshirt": 0.48, "long_sleeve": 0.48, "tank_top": 1.0}
 def _front_neckline(image: np.ndarray, m: np.ndarray, cx: int, neck_line: float, depth: float,
                     mask_top: float) -> float:
     """Row of the front neckline on the centre line (the mask's top there when no neckline shows)."""
+    if mask_top >= neck_line + 0.3 * depth:
+        return mask_top  # the mask already dips to a front neckline: no back shows through
     band = image[:, max(0, cx - 2):cx + 3].astype(np.float32).mean(axis=(1, 2))
     lo = int(max(mask_top, neck_line + 0.6 * depth))
     hi = int(min(len(band) - 4, neck_line + 1.4 * depth))
@@ -113,7 +115,7 @@ def _front_neckline(image: np.ndarray, m: np.ndarray, cx: int, neck_line: float,
     if len(strong):  # of the strong brightenings, the one nearest the usual depth
         best = strong[np.argmin(np.abs(lo + strong + 2 - (neck_line + depth)))]
         return float(lo + best + 2)
-    return max(mask_top, neck_line + depth) if mask_top < neck_line + 0.3 * depth else mask_top
+    return max(mask_top, neck_line + depth)
 
 
 def has_sleeves(pts: Landmarks) -> bool:
