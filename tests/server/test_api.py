@@ -178,7 +178,7 @@ def test_person_too_small_is_bad_framing(client, garment_id):
 
 
 def test_head_only_photo_is_bad_framing(client, garment_id):
-    head = person_photo_768x1024()[:300]
+    head = person_photo_768x1024()[:380]
     message = _error(client.post("/v1/tryon", json={"person_image": b64(head), "garment_id": garment_id}), 400,
                      "bad_framing")
     assert "shoulder" in message.lower() or "frame" in message.lower()
