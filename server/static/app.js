@@ -126,6 +126,7 @@ $("go").addEventListener("click", async () => {
       throw new Error(result.error.message + (retry ? ` (retry in ${retry} s)` : ""));
     }
     $("result-image").src = `data:image/jpeg;base64,${result.image}`;
+    $("download").href = $("result-image").src;
     $("result").hidden = false;
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     $("result-caption").textContent = `${result.backend} backend · ${seconds} s` +
