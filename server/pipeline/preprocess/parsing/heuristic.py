@@ -62,10 +62,32 @@ class HeuristicParser:
     name = "heuristic"
 
     def parse(self, rgb: np.ndarray, body: BodyObservation) -> np.ndarray:
+        """Parse only the person's bounding box (with a margin): the rest is background anyway."""
+        height, width = rgb.shape[:2]
+        rows, cols = np.nonzero((body.person_mask > 0.5).any(axis=1))[0], np.nonzero((body.person_mask > 0.5).any(axis=0))[0]
+        lip = np.zeros((height, width), np.uint8)
+        if len(rows) == 0:
+            return lip
+        margin = max(4, int(0.05 * max(height, width)))
+        y0, y1 = max(0, rows[0] - margin), min(height, rows[-1] + 1 + margin)
+        x0, x1 = max(0, cols[0] - margin), min(width, cols[-1] + 1 + margin)
+        offset = np.array([x0, y0], np.float32)
+        landmarks = body.landmarks.copy()
+        landmarks[:, :2] -= offset
+        region = BodyObservation(
+            landmarks,
+            None if body.face is None else body.face - offset,
+            [hand - offset for hand in body.hands],
+            body.person_mask[y0:y1, x0:x1],
+        )
+        lip[y0:y1, x0:x1] = self._parse_region(np.ascontiguousarray(rgb[y0:y1, x0:x1]), region)
+        return lip
+
+    def _parse_region(self, rgb: np.ndarray, body: BodyObservation) -> np.ndarray:
         height, width = rgb.shape[:2]
         lm = body.landmarks
         person = body.person_mask > 0.5
-        ys, xs = np.mgrid[0:height, 0:width]
+        ys, xs = np.ogrid[0:height, 0:width]  # (H, 1) and (1, W): broadcast, never materialised
         ycrcb = cv2.cvtColor(rgb, cv2.COLOR_RGB2YCrCb).astype(np.float32)
         lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
         lip = np.zeros((height, width), np.uint8)
@@ -81,7 +103,9 @@ class HeuristicParser:
         face_core = cv2.erode(face.astype(np.uint8), np.ones((3, 3), np.uint8), iterations=2).astype(bool)
         skin_model = ColourModel.fit(ycrcb[face_core & person][:, 1:] if (face_core & person).any() else ycrcb[face_core][:, 1:])
         if skin_model is not None:
-            skin = (skin_model.distance(ycrcb[..., 1:]) < SKIN_DISTANCE) & (ycrcb[..., 0] > MIN_SKIN_LUMA) & person
+            d_skin = skin_model.distance(ycrcb[..., 1:])
+            lit_person = (ycrcb[..., 0] > MIN_SKIN_LUMA) & person
+            skin = (d_skin < SKIN_DISTANCE) & lit_person
         else:
             skin = np.zeros_like(person)
         face_ys, face_xs = np.nonzero(face)
@@ -130,7 +154,7 @@ class HeuristicParser:
         neck_zone = (ys > chin_y) & (ys < shoulder_y + 0.3 * torso) & (np.abs(xs - neck_x) < 0.35 * shoulder_width)
         arm_skin = skin
         if skin_model is not None:  # forearms are often in shade: a looser skin test near the arm polylines
-            arm_skin = (skin_model.distance(ycrcb[..., 1:]) < ARM_SKIN_DISTANCE) & (ycrcb[..., 0] > MIN_SKIN_LUMA) & person
+            arm_skin = (d_skin < ARM_SKIN_DISTANCE) & lit_person
         arms = arm_skin & (d_arm < ARM_RADIUS * shoulder_width) & ~neck_zone & (lip == 0)
         hands = np.zeros((height, width), np.uint8)
         for hand in body.hands:
