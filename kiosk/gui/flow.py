@@ -298,21 +298,26 @@ class SendingState(BoothState):
     def on_event(self, event: Event) -> Next:
         if event.kind == "tap" and event.target == "cancel":
             return "preview"
-        if event.data.get("job") != self.job or self.job is None:
-            return None
-        if event.kind == "tryon_done":
-            self.booth.session.result = event.data["result"]
-            return "result"
-        if event.kind == "tryon_failed":
-            error = event.data["error"]
-            if isinstance(error, ServerUnreachable):
-                return Goto("unreachable", {"attempt": self.attempt})
-            if isinstance(error, ServerBusy):
-                return Goto("busy", {"retry_after": error.retry_after, "attempt": self.attempt})
-            if isinstance(error, RequestRejected):
-                return Goto("rejected", {"error": error})
-            raise error  # anything else is a bug: the failsafe screen takes it
-        return None
+        return tryon_outcome(self.booth, event, self.job, self.attempt)
+
+
+def tryon_outcome(booth: Booth, event: Event, job: int | None, attempt: int) -> Next:
+    """Where a try-on answer leads: the result, or the error state that explains the failure."""
+    if job is None or event.data.get("job") != job:
+        return None  # not ours (a cancelled request answering late)
+    if event.kind == "tryon_done":
+        booth.session.result = event.data["result"]
+        return "result"
+    if event.kind == "tryon_failed":
+        error = event.data["error"]
+        if isinstance(error, ServerUnreachable):
+            return Goto("unreachable", {"attempt": attempt})
+        if isinstance(error, ServerBusy):
+            return Goto("busy", {"retry_after": error.retry_after, "attempt": attempt})
+        if isinstance(error, RequestRejected):
+            return Goto("rejected", {"error": error})
+        raise error  # anything else is a bug: the failsafe screen takes it
+    return None
 
 
 class ResultState(BoothState):
@@ -345,13 +350,18 @@ class ResultState(BoothState):
 
 
 class _WaitThenResend(BoothState):
-    """Shared by the unreachable and busy states: count down, then send the same photo again."""
+    """Shared by the unreachable and busy states: count down, then send the same photo again from here
+    (the notice stays up while it is retried, so the screen does not flicker)."""
 
     def enter(self, attempt: int = 0, **data: Any) -> Next:
         self.attempt = attempt
         self.retry_at = self.booth.clock() + self.delay(attempt, **data)
         self.shown = -1
+        self.job: int | None = None
         return self.on_tick(self.booth.clock())
+
+    def exit(self) -> None:
+        self.job = None
 
     def delay(self, attempt: int, **data: Any) -> float:
         raise NotImplementedError
@@ -360,22 +370,30 @@ class _WaitThenResend(BoothState):
         raise NotImplementedError
 
     def on_tick(self, now: float) -> Next:
+        if self.job is not None:  # a retry is on its way; its answer comes as an event
+            return None
         left = self.retry_at - now
         if left <= 0:
-            return Goto("sending", {"attempt": self.attempt + 1})
-        seconds = math.ceil(left)
-        if seconds != self.shown:
-            self.shown = seconds
-            title, body = self.words(seconds)
-            self.view.show_notice(title, body, [("browse", "Browse garments"), ("retake", "Cancel")])
+            session = self.booth.session
+            photo, garment_id = session.photo, session.garment.id
+            self.job = self.booth.submit("tryon", lambda: self.booth.try_on(photo, garment_id))
+            self.attempt += 1
+            self._notice(0)
+        elif math.ceil(left) != self.shown:
+            self.shown = math.ceil(left)
+            self._notice(self.shown)
         return None
+
+    def _notice(self, seconds: int) -> None:
+        title, body = self.words(seconds)
+        self.view.show_notice(title, body, [("browse", "Browse garments"), ("retake", "Cancel")])
 
     def on_event(self, event: Event) -> Next:
         if event.kind == "tap" and event.target == "browse":
             return "catalog"  # the photo stays: choosing a garment sends it again
         if event.kind == "tap" and event.target == "retake":
             return "preview"
-        return None
+        return tryon_outcome(self.booth, event, self.job, self.attempt)
 
 
 class UnreachableState(_WaitThenResend):
@@ -385,9 +403,9 @@ class UnreachableState(_WaitThenResend):
         return min(RETRY_CAP_S, max(1.0, self.booth.config.client.backoff_s) * 2 ** (attempt + 1))
 
     def words(self, seconds: int) -> tuple[str, str]:
+        when = f"Trying again in {seconds} s…" if seconds else "Trying again now…"
         return ("We can't reach the try-on server",
-                f"Your photo is safe here. Trying again in {seconds} s…\n"
-                "You can keep browsing the garments meanwhile.")
+                f"Your photo is safe here. {when}\nYou can keep browsing the garments meanwhile.")
 
 
 class BusyState(_WaitThenResend):
@@ -397,8 +415,8 @@ class BusyState(_WaitThenResend):
         return max(1.0, retry_after)
 
     def words(self, seconds: int) -> tuple[str, str]:
-        return ("The try-on server is busy",
-                f"Another picture is being made. Yours starts in {seconds} s…")
+        when = f"Yours starts in {seconds} s…" if seconds else "Sending yours now…"
+        return ("The try-on server is busy", f"Another picture is being made. {when}")
 
 
 class RejectedState(BoothState):

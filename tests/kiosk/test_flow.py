@@ -218,10 +218,20 @@ def test_busy_server_waits_the_retry_after_it_asked_for(kiosk_config, camera):
     assert "7 s" in booth.view.last[1]["body"]
     booth.clock.now += 6.5
     booth.pump()
-    still_waiting = booth.machine.name
+    calls_before = len(calls)
     booth.clock.now += 1
-    booth.pump()
-    assert (still_waiting, booth.machine.name) == ("busy", "sending")
+    wait_for(lambda: booth.machine.name == "result", booth)
+    assert (calls_before, len(calls)) == (1, 2)
+
+
+def test_retries_keep_the_notice_on_screen_and_back_off(kiosk_config, camera):
+    booth = make_booth(kiosk_config, camera, try_on=lambda p, g: (_ for _ in ()).throw(ServerUnreachable("down")))
+    to_sending(booth)
+    wait_for(lambda: booth.machine.name == "unreachable", booth)
+    since = len(booth.view.screens)
+    booth.clock.now += RETRY_CAP_S  # the first retry is due; it fails again
+    wait_for(lambda: "Trying again in 4 s" in booth.view.last[1]["body"], booth)
+    assert {kind for kind, _ in booth.view.screens[since:]} == {"notice"}
 
 
 def test_no_person_shows_the_servers_advice_and_offers_a_new_photo(kiosk_config, camera):
