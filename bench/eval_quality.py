@@ -3,6 +3,7 @@
     .venv/bin/python bench/eval_quality.py --data ../shared/eval/viton_dev --server http://127.0.0.1:8000
     .venv/bin/python bench/eval_quality.py --data ../shared/eval/viton_dev --in-process
     .venv/bin/python bench/eval_quality.py --data ../shared/eval/viton_dev --gt-preprocess
+    .venv/bin/python bench/eval_quality.py --pictures docs/images      # astronaut pictures for docs/
 
 --server posts each pair to POST /v1/tryon (person_image + garment_image as base64); --in-process runs
 Preprocessor + EmbeddedBackend here; --gt-preprocess skips our preprocessing and builds PersonAnalysis from
@@ -236,10 +237,64 @@ def print_report(report: dict) -> None:
             print(f"| {method} | " + " | ".join(cells) + f" | {agg['n']} | {agg['failed']} |")
 
 
+# ---- committed pictures (licence-clean: the scikit-image astronaut and generated garments only) ---------
+
+PICTURE_GARMENTS = (
+    ("tshirt", (28, 36, 88), "plain"),
+    ("long_sleeve", (200, 40, 50), "stripes"),
+    ("tank_top", (240, 240, 235), "plain"),
+    ("tshirt", (40, 120, 70), "print"),
+)
+
+
+def write_pictures(folder: Path) -> list[Path]:
+    """Astronaut try-ons on varied framings (full 768x1024 portrait, mirrored, tighter crop) with generated
+    garments, through the real Preprocessor + EmbeddedBackend; one JPEG per framing."""
+    import cv2
+    from skimage import data
+
+    from server.catalog.generate import make_garment
+    from server.pipeline.backends.embedded import EmbeddedBackend
+    from server.pipeline.preprocess import Preprocessor
+
+    big = cv2.resize(data.astronaut(), (1024, 1024), interpolation=cv2.INTER_CUBIC)
+    framings = {
+        "portrait": big[:, 128:896],
+        "mirrored": big[:, 128:896][:, ::-1],
+        "close": cv2.resize(data.astronaut()[40:512, 80:434], (768, 1024), interpolation=cv2.INTER_CUBIC),
+    }
+    pre, backend = Preprocessor(), EmbeddedBackend()
+    garments = []
+    for category, colour, pattern in PICTURE_GARMENTS:
+        rgb, mask = make_garment(category, colour=colour, pattern=pattern)
+        garments.append(GarmentAnalysis(image=rgb, mask=mask, category=category))
+    folder.mkdir(parents=True, exist_ok=True)
+    thumb = (192, 256)
+    header = [np.full((thumb[1], thumb[0], 3), 255, np.uint8)] + [cv2.resize(g.image, thumb, interpolation=cv2.INTER_AREA)
+                                                                for g in garments]
+    rows = [np.concatenate(header, 1)]
+    for name, photo in framings.items():
+        person = pre.analyze_person(np.ascontiguousarray(photo))
+        tiles = [cv2.resize(photo, thumb, interpolation=cv2.INTER_AREA)]
+        for g in garments:
+            tiles.append(cv2.resize(backend.try_on(person, g).image, thumb, interpolation=cv2.INTER_AREA))
+        rows.append(np.concatenate(tiles, 1))
+    pre.close()
+    out = folder / "embedded_tryon.jpg"
+    Image.fromarray(np.concatenate(rows, 0)).save(out, quality=85)
+    # One full-resolution result, to judge edges and shading.
+    person = Preprocessor().analyze_person(np.ascontiguousarray(framings["portrait"]))
+    detail = folder / "embedded_tryon_detail.jpg"
+    Image.fromarray(backend.try_on(person, garments[1]).image[96:736, 64:704]).save(detail, quality=85)
+    return [out, detail]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=Path("../shared/eval/viton_dev"))
     mode = ap.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--pictures", type=Path, metavar="DIR",
+                      help="write astronaut try-on pictures (no VITON images) to DIR, e.g. docs/images")
     mode.add_argument("--server", help="base URL of a running server, e.g. http://127.0.0.1:8000")
     mode.add_argument("--in-process", action="store_true", help="Preprocessor + EmbeddedBackend in this process")
     mode.add_argument("--gt-preprocess", action="store_true",
@@ -252,6 +307,10 @@ def main() -> None:
     ap.add_argument("--json", type=Path, help="also write the figures here")
     args = ap.parse_args()
 
+    if args.pictures:
+        for path in write_pictures(args.pictures):
+            print(path)
+        return
     methods: dict[str, Callable] = {}
     if not args.no_baselines:
         methods["identity"] = identity

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from server.pipeline.backends.embedded.landmarks import has_sleeves
-from server.pipeline.errors import BadFraming
+from server.pipeline.errors import BadFraming, NoGarmentFound
 
 # Shoulder seams sit a little outside the shoulder joints that pose models report, and a little above.
 SHOULDER_SPAN = 1.12  # garment shoulder width / joint-to-joint shoulder width
@@ -237,6 +237,8 @@ def body_targets(garment: dict[str, np.ndarray], garment_mask: np.ndarray, keypo
         for side, idx in (("l", 0), ("r", 1)):
             sleeves.append(_sleeve_pairs(garment, side, frame.arms[idx], placed[f"shoulder_{side}"],
                                          placed[f"armpit_{side}"], scale, frame))
+    if not (np.all(np.isfinite(dst)) and all(np.all(np.isfinite(d)) for _, d in sleeves)):
+        raise NoGarmentFound("The garment's shape could not be read: photograph it flat, front up, whole.")
     return Targets(np.array(src), np.array(dst), sleeves, (placed["hem_l"], placed["hem_r"]), scale, placed,
                    frame)
 

@@ -16,6 +16,7 @@ from server.pipeline.backends.embedded.warp import WarpedLayer
 FRONT = (1, 2, 3, 4, 13)  # hat, hair, glove, sunglasses, face (the heuristic parser puts the neck in face)
 ARMS = (14, 15)
 CLOTHES = (5, 6, 7)
+LOWER_CLOTHES = (9, 10, 12)  # pants, jumpsuit, skirt
 SKIN_SOURCES = (13, 14, 15)
 FEATHER_FRACTION = 1 / 600  # edge softness as a fraction of the image height
 # Skin zones in shoulder widths: the radius of an arm around its polyline, of the neck around its keypoint.
@@ -109,7 +110,10 @@ def compose(image: np.ndarray, lip: np.ndarray, torso: WarpedLayer, sleeves: lis
         skin_rgb[:] = skin
         out = _over(out, _shaded(skin_rgb, np.sqrt(shading)), bare_a)
 
-    torso_a = _soft(torso.alpha * behind_front * (1 - _soft(arms_hard, sigma)), sigma)
+    # The body of the garment stays on the body: over the old clothes, arms, and trousers or skirt (a longer
+    # top), a little beyond for a looser cut, never out over the background.
+    on_body = _grown(arms_hard | clothes | np.isin(lip, LOWER_CLOTHES), 0.02 * h)
+    torso_a = _soft(torso.alpha * on_body * behind_front * (1 - _soft(arms_hard, sigma)), sigma)
     out = _over(out, _shaded(torso.rgb, shading), torso_a)
     for layer, alpha in zip(sleeves, sleeve_alphas):
         out = _over(out, _shaded(layer.rgb, shading), _soft(alpha, sigma))

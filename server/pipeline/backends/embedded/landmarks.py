@@ -71,6 +71,14 @@ def find_landmarks(mask: np.ndarray, category: str, image: np.ndarray | None = N
     contour = _outline(m)
     for side, sign in (("l", -1), ("r", 1)):
         armpit = _armpit(m, contour, cx, sign, y0, height, category)
+        if category != "tank_top":
+            # Body sides hang straight below the armpits: a notch found far from the side line is some
+            # other dent (a sleeve's fold, a sleeve lying against the body); the side line wins then.
+            side_x = float(np.median([_body_edge(m, int(y0 + f * height), cx, sign)
+                                      for f in np.linspace(0.5, 0.65, 6)]))
+            if abs(armpit[0] - side_x) > SIDE_TOLERANCE * width:
+                row = armpit[1] if y0 + 0.2 * height <= armpit[1] <= y0 + 0.45 * height else y0 + 0.3 * height
+                armpit = np.array([side_x, float(row)])
         pts[f"armpit_{side}"] = armpit
         pts[f"hem_{side}"] = _hem_corner(m, cx, sign, y1)
         col = int(round(armpit[0]))
@@ -86,7 +94,26 @@ def find_landmarks(mask: np.ndarray, category: str, image: np.ndarray | None = N
         else:
             pts[f"shoulder_{side}"] = np.array([float(col), float(top[col])])
             pts.update(_cuff(m, pts[f"shoulder_{side}"], armpit, side))
+    if pts["shoulder_r"][0] - pts["shoulder_l"][0] < MIN_SHOULDER_SPAN * width or \
+            pts["armpit_r"][0] - pts["armpit_l"][0] < MIN_SHOULDER_SPAN * width:
+        _fall_back_to_box(pts, m, top, x0, x1, y0, height)
     return pts
+
+
+def _fall_back_to_box(pts: Landmarks, m: np.ndarray, top: np.ndarray, x0: int, x1: int, y0: int,
+                      height: int) -> None:
+    """An outline the rules cannot read (a wrap top, a sleeve across the body): body sides at a fifth of the
+    width in from the box, armpits at 30% of the height, sleeves not split off. Better a plain fit than a
+    garment folded through itself."""
+    width = x1 - x0 + 1
+    for side, x in (("l", x0 + 0.2 * width), ("r", x1 - 0.2 * width)):
+        col = int(round(x))
+        pts[f"shoulder_{side}"] = np.array([float(col), float(top[col])])
+        pts[f"armpit_{side}"] = np.array([float(col), float(y0 + 0.3 * height)])
+        pts[f"sleeve_{side}_out"] = pts[f"shoulder_{side}"].copy()
+        pts[f"sleeve_{side}_in"] = pts[f"armpit_{side}"].copy()
+        if abs(pts[f"hem_{side}"][0] - (x0 + x1) / 2) < 0.2 * width:
+            pts[f"hem_{side}"] = np.array([float(col), float(np.nonzero(m[:, col])[0].max())])
 
 
 # A flat-lay photo shows the inside of the back through the neck opening, in the garment's shade, so the
@@ -95,6 +122,8 @@ def find_landmarks(mask: np.ndarray, category: str, image: np.ndarray | None = N
 # (depth / neck width): of the strong brightenings there, the one nearest that depth, so stripes or a
 # chest print cannot pass for it.
 NECKLINE_JUMP = 1.25
+MIN_SHOULDER_SPAN = 0.35  # shoulder (and armpit) span below this share of the garment width: unreadable
+SIDE_TOLERANCE = 0.06  # armpit distance from the body's side line (share of the garment width) believed
 NECK_DEPTH = {"tshirt": 0.48, "long_sleeve": 0.48, "tank_top": 1.0}
 
 
