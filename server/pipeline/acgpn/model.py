@@ -1,0 +1,129 @@
+"""ACGPN's inference forward (spec §3.3–3.6): SGM (G1, G2) → post-processing → CWM (U) → CFM (G).
+
+Works for any batch size and on any device; the dtype is that of the loaded networks (float32 in
+production, float64 for the parity proof). Every intermediate the parity kit checks is returned.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from server.pipeline.acgpn.checkpoints import AcgpnNetworks
+from server.pipeline.acgpn.morphology import dilate_cross
+
+NUM_LABELS = 14
+BACKGROUND, CLOTHES, NOISE, LEFT_ARM, RIGHT_ARM = 0, 4, 7, 11, 13
+MIN_SKIN_PIXELS = 10  # fewer original arm pixels than this: skin colour 0
+
+
+@dataclass
+class AcgpnInputs:
+    """Network-resolution inputs, NCHW, H×W = 256×192."""
+
+    label: torch.Tensor  # (B, 1, H, W) person parsing L, integers 0..13
+    image: torch.Tensor  # (B, 3, H, W) person I in [-1, 1]
+    color: torch.Tensor  # (B, 3, H, W) garment C in [-1, 1]
+    edge: torch.Tensor  # (B, 1, H, W) garment mask E in [0, 1]
+    pose: torch.Tensor  # (B, 18, H, W) pose map in [-1, 1]
+    noise: tuple[torch.Tensor, torch.Tensor, torch.Tensor]  # z1, z2, z3, each (B, 1, H, W) {0, 1}
+
+
+@dataclass
+class AcgpnOutputs:
+    g1_sigmoid: torch.Tensor  # (B, 14, H, W) sigmoid(G1)
+    lp: torch.Tensor  # (B, 1, H, W) long, argmax of g1_sigmoid
+    mc: torch.Tensor  # (B, 1, H, W) sigmoid(G2)
+    md: torch.Tensor  # (B, 1, H, W) {0, 1} garment-as-worn mask given to U
+    lf: torch.Tensor  # (B, 1, H, W) long, the layout G receives
+    warped_cloth: torch.Tensor  # (B, 3, H, W)
+    warped_mask: torch.Tensor  # (B, 1, H, W)
+    cref: torch.Tensor  # (B, 3, H, W) refined warped garment
+    output: torch.Tensor  # (B, 3, H, W) try-on in [-1, 1]
+
+
+def one_hot(label: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """(B, 1, H, W) integer labels → (B, 14, H, W) one-hot."""
+    b, _, h, w = label.shape
+    out = torch.zeros((b, NUM_LABELS, h, w), dtype=dtype, device=label.device)
+    return out.scatter_(1, label.long(), 1.0)
+
+
+def _eq(label: torch.Tensor, value: int, dtype: torch.dtype) -> torch.Tensor:
+    return (label == value).to(dtype)
+
+
+def skin_colour(arms: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
+    """Mean colour of the original arms per sample (0 if < 10 pixels), as a (B, 3, H, W) constant map."""
+    count = arms.sum(dim=(1, 2, 3))                                               # (B,)
+    total = (arms * image).sum(dim=(2, 3))                                        # (B, 3)
+    mean = torch.where(count[:, None] < MIN_SKIN_PIXELS, torch.zeros_like(total), total / count[:, None])
+    return mean[:, :, None, None].expand_as(image)
+
+
+class ACGPN(nn.Module):
+    """The four loaded networks and the fixed steps between them."""
+
+    def __init__(self, nets: AcgpnNetworks, *, channels_last: bool = False) -> None:
+        super().__init__()
+        self.g1, self.g2, self.u, self.g = nets.g1, nets.g2, nets.u, nets.g
+        self.channels_last = channels_last
+        if channels_last:
+            for net in (self.g1, self.g2, self.u, self.g):
+                net.to(memory_format=torch.channels_last)
+        self.eval()
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.g.conv1[0].weight.dtype
+
+    @property
+    def device(self) -> torch.device:
+        return self.g.conv1[0].weight.device
+
+    def _net_input(self, *parts: torch.Tensor) -> torch.Tensor:
+        x = torch.cat(parts, 1)
+        return x.contiguous(memory_format=torch.channels_last) if self.channels_last else x
+
+    def forward(self, x: AcgpnInputs) -> AcgpnOutputs:  # noqa: PLR0914 - one step per line, as in the spec
+        dt, dev = self.dtype, self.device
+        label, image = x.label.to(dev, dt), x.image.to(dev, dt)
+        color, edge, pose = x.color.to(dev, dt), x.edge.to(dev, dt), x.pose.to(dev, dt)
+        z1, z2, z3 = (z.to(dev, dt) for z in x.noise)
+
+        # §3.3 masks of the input person
+        cm = _eq(label, CLOTHES, dt)                                              # Cm (B, 1, H, W)
+        fm = (label > BACKGROUND).to(dt)                                          # Fm
+        img_fore = image * fm                                                     # Ifg (B, 3, H, W)
+        merged = label.masked_fill((label == LEFT_ARM) | (label == RIGHT_ARM) | (label == NOISE), CLOTHES)
+        a1, a2 = _eq(label, LEFT_ARM, dt), _eq(label, RIGHT_ARM, dt)              # original arms
+
+        # §3.4 semantic generation
+        em = (edge > 0.5).to(dt)                                                  # Em (B, 1, H, W)
+        cin = color * em                                                          # Cin (B, 3, H, W)
+        g1_sigmoid = torch.sigmoid(self.g1(self._net_input(em, cin, one_hot(merged, dt), pose, z1)))
+        lp = g1_sigmoid.max(1, keepdim=True).indices                              # Lp (B, 1, H, W)
+        mc = torch.sigmoid(self.g2(self._net_input(em, cin, one_hot(lp, dt), pose, z2)))  # Mc (B, 1, H, W)
+        n1, n2 = _eq(lp, LEFT_ARM, dt), _eq(lp, RIGHT_ARM, dt)                    # predicted arms
+        md = dilate_cross((mc > 0.5).to(dt), 1) * (1 - n1) * (1 - n2) * fm       # Md (B, 1, H, W)
+        o1, o2 = cm * n1, cm * n2                                                 # arms inside old clothes
+        b1, b2 = dilate_cross(o1, 10), dilate_cross(o2, 10)
+        f1 = o1 + (1 - cm) * a1                                                   # final left arm
+        f2 = o2 + (1 - cm) * a2                                                   # final right arm
+        lf = lp.masked_fill((n1 + n2) > 0, BACKGROUND)
+        lf = lf.masked_fill(f1 > 0, LEFT_ARM).masked_fill(f2 > 0, RIGHT_ARM)
+        lf = lf.masked_fill(md > 0, BACKGROUND)                                   # Lf (B, 1, H, W)
+
+        # §3.5 clothes warping
+        warp = self.u.warp_and_refine(cin, md, em)
+
+        # §3.6 content fusion
+        skin = skin_colour(a1 + a2, image)                                        # (B, 3, H, W)
+        body = a1 + a2 + cm
+        occlude = (1 - b1 * body) * (1 - b2 * body)
+        hole = img_fore * (1 - cm) * occlude * (1 - md)                           # Ihole (B, 3, H, W)
+        output = torch.tanh(self.g(self._net_input(hole, one_hot(lf, dt), warp.refined, skin, z3)))
+
+        return AcgpnOutputs(g1_sigmoid=g1_sigmoid, lp=lp, mc=mc, md=md, lf=lf, warped_cloth=warp.warped,
+                            warped_mask=warp.warped_mask, cref=warp.refined, output=output)

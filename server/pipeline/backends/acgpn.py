@@ -1,0 +1,93 @@
+"""ACGPN as a try-on backend: the authors' networks on our preprocessing, pasted back at full resolution."""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import numpy as np
+import torch
+
+from common.config.server import AcgpnConfig
+from server.pipeline.acgpn.checkpoints import CheckpointError, load_networks, validate_checkpoint_dir
+from server.pipeline.acgpn.compositing import frame_person, generated_layout, paste_back_full_res
+from server.pipeline.acgpn.inputs import garment_tensors, person_tensors, to_rgb_uint8
+from server.pipeline.acgpn.model import ACGPN, AcgpnInputs
+from server.pipeline.acgpn.noise import request_noise
+from server.pipeline.errors import BackendUnavailable
+from server.pipeline.types import COCO18, GarmentAnalysis, PersonAnalysis, TryOnResult
+
+log = logging.getLogger(__name__)
+
+
+def resolve_device(setting: str) -> torch.device:
+    """"auto" → CUDA when present, else CPU; "cuda" without a GPU is a configuration error."""
+    if setting == "cuda" and not torch.cuda.is_available():
+        raise BackendUnavailable("server.acgpn.device is 'cuda' but no CUDA device is available")
+    if setting == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(setting)
+
+
+class AcgpnBackend:
+    """TryOnBackend "acgpn". Construction loads all four checkpoints (≈566 MB) or raises
+    BackendUnavailable naming the file and the problem."""
+
+    name = "acgpn"
+
+    def __init__(self, config: AcgpnConfig) -> None:
+        self.config = config
+        self.check(config)
+        self.device = resolve_device(config.device)
+        if config.threads:
+            torch.set_num_threads(config.threads)
+        try:
+            nets = load_networks(config.checkpoints_dir)
+        except CheckpointError as e:
+            raise BackendUnavailable(str(e)) from e
+        self.model = ACGPN(nets, channels_last=self.device.type == "cpu").to(self.device)
+        self._lock = threading.Lock()  # one forward at a time per model: torch already uses every core
+        log.info("ACGPN loaded from %s on %s", config.checkpoints_dir, self.device)
+
+    @staticmethod
+    def check(config: AcgpnConfig) -> None:
+        """Validate the checkpoint folder without loading the weights (cheap; for server start and
+        /readyz). Raises BackendUnavailable with the reason."""
+        try:
+            validate_checkpoint_dir(config.checkpoints_dir)
+        except CheckpointError as e:
+            raise BackendUnavailable(str(e)) from e
+
+    def warmup(self) -> None:
+        h, w = 1024, 768
+        labels = np.zeros((h, w), np.uint8)
+        labels[150:300, 300:470] = 12
+        labels[300:700, 220:550] = 4
+        labels[700:1000, 250:520] = 8
+        person = PersonAnalysis(
+            image=np.full((h, w, 3), 128, np.uint8),
+            keypoints=np.zeros((len(COCO18), 3), np.float32),
+            lip=np.zeros((h, w), np.uint8), labels=labels, person_mask=(labels > 0).astype(np.float32))
+        mask = np.zeros((h, w), np.uint8)
+        mask[200:800, 150:620] = 255
+        self.try_on(person, GarmentAnalysis(image=np.full((h, w, 3), 200, np.uint8), mask=mask), seed=0)
+
+    def try_on(self, person: PersonAnalysis, garment: GarmentAnalysis, *, seed: int = 0) -> TryOnResult:
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        frame = frame_person(person.person_mask, person.keypoints)
+        p, g = person_tensors(person, frame), garment_tensors(garment)
+        inputs = AcgpnInputs(label=p["label"], image=p["image"], color=g["color"], edge=g["edge"],
+                             pose=p["pose"], noise=tuple(request_noise(seed, 1)))
+        t1 = time.perf_counter()
+        timings["acgpn_inputs"] = (t1 - t0) * 1000
+        with self._lock, torch.inference_mode():
+            out = self.model(inputs)
+            result = to_rgb_uint8(out.output)[0]
+            layout = generated_layout(out)[0, 0].to(torch.uint8).cpu().numpy()
+        t2 = time.perf_counter()
+        timings["acgpn_networks"] = (t2 - t1) * 1000
+        image = paste_back_full_res(person.image, person.labels, frame, result, layout,
+                                    paste_untouched=self.config.paste_back)
+        timings["acgpn_paste_back"] = (time.perf_counter() - t2) * 1000
+        return TryOnResult(image=image, timings_ms=timings)

@@ -1,0 +1,60 @@
+"""3:4 framing and full-resolution paste-back."""
+from __future__ import annotations
+
+import numpy as np
+
+from server.pipeline.acgpn.compositing import Frame, crop, frame_person, paste_back_full_res
+
+
+def _person(h=900, w=1600):
+    mask = np.zeros((h, w), np.float32)
+    mask[100:850, 700:950] = 1  # a standing person in a wide photo
+    kp = np.zeros((18, 3), np.float32)
+    kp[9] = (760, 650, 0.9)  # knees
+    kp[12] = (890, 655, 0.9)
+    return mask, kp
+
+
+def test_frame_is_three_by_four_and_contains_the_person_down_to_the_knees():
+    mask, kp = _person()
+    f = frame_person(mask, kp)
+    assert abs(f.width / f.height - 0.75) < 0.01
+    assert f.x0 <= 700 and f.x1 >= 950 and f.y0 <= 100 and f.y1 >= 655
+    assert f.y1 < 850  # cut near the knees, like VITON
+
+
+def test_frame_past_the_photo_edge_is_padded():
+    img = np.arange(12, dtype=np.uint8).reshape(3, 4)
+    out = crop(img, Frame(-1, 0, 3, 4), border=0)
+    assert out.shape == (4, 3)
+    np.testing.assert_array_equal(out[:3, 1:], img[:, :2])
+    assert out[:, 0].sum() == 0 and out[3].sum() == 0
+
+
+def test_paste_back_keeps_untouched_regions_and_inserts_the_result_elsewhere():
+    h, w = 800, 600
+    photo = np.full((h, w, 3), 40, np.uint8)
+    labels = np.zeros((h, w), np.uint8)
+    labels[100:250, 250:350] = 12  # face
+    labels[250:700, 150:450] = 4  # old shirt
+    result = np.full((256, 192, 3), 200, np.uint8)
+    layout = np.zeros((256, 192), np.uint8)
+    layout[80:224, 48:144] = 4  # new garment
+    layout[32:80, 80:112] = 12
+    frame = Frame(0, 0, w, h)
+    out = paste_back_full_res(photo, labels, frame, result, layout)
+    assert out.shape == photo.shape
+    assert (out[150, 300] == 40).all()  # face centre: the shopper's own pixels
+    assert (out[450, 300] == 200).all()  # garment centre: the generated pixels
+    raw = paste_back_full_res(photo, labels, frame, result, layout, paste_untouched=False)
+    assert (raw[150, 300] == 200).all()
+
+
+def test_pixels_outside_the_frame_are_the_photo():
+    photo = np.random.default_rng(0).integers(0, 255, (400, 900, 3), dtype=np.uint8)
+    labels = np.zeros((400, 900), np.uint8)
+    out = paste_back_full_res(photo, labels, Frame(300, -20, 300, 400), np.zeros((256, 192, 3), np.uint8),
+                              np.full((256, 192), 4, np.uint8))
+    np.testing.assert_array_equal(out[:, :300], photo[:, :300])
+    np.testing.assert_array_equal(out[:, 600:], photo[:, 600:])
+    assert (out[100:300, 350:550] == 0).all()
