@@ -111,7 +111,7 @@ def test_arm_labels_lie_along_their_own_arm(analyses):
 
 
 def test_garment_masks_match_viton_cloth_masks(viton, preprocessor):
-    """Measured: median 0.98; VITON's own masks are wrong on a few white or sheer garments (0.32 to 0.71)."""
+    """Measured: median 0.99; VITON's own masks are wrong on a few white or sheer garments (0.32 to 0.71)."""
     root, ids = viton
     scores = []
     for i in ids:

@@ -116,6 +116,8 @@ class GarmentMasker:
 
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3
+        # No busy-waiting worker threads: on a shared 2-core box they burn the CPU the other stages need.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = onnxruntime.InferenceSession(
             str(u2netp_path()), options, providers=["CPUExecutionProvider"]
         )
