@@ -161,3 +161,15 @@ def test_schp_without_checkpoint_says_what_is_missing(tmp_path):
 def test_openpose_without_model_says_what_is_missing(tmp_path):
     with pytest.raises(BackendUnavailable, match="pose_iter_440000"):
         Preprocessor(PreprocessConfig(pose="openpose", openpose_model=tmp_path / "pose_iter_440000.caffemodel"))
+
+
+@pytest.mark.parametrize("shape", [(64, 64, 3), (2000, 120, 3), (120, 2000, 3), (700, 500, 3)])
+def test_odd_sized_noise_gives_a_clear_error_never_a_crash(preprocessor, shape):
+    noise = np.random.default_rng(1).integers(0, 256, shape, dtype=np.uint8)
+    with pytest.raises((NoPersonFound, BadFraming)):
+        preprocessor.analyze_person(noise)
+
+
+def test_photo_smaller_than_64_px_is_refused(preprocessor):
+    with pytest.raises(PipelineError, match="too small"):
+        preprocessor.analyze_person(np.zeros((40, 30, 3), np.uint8))

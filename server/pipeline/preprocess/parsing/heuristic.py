@@ -15,8 +15,6 @@ Sizes are relative to the shoulder width, so the parser works the same at 192×2
 """
 from __future__ import annotations
 
-from typing import Optional
-
 import cv2
 import numpy as np
 from scipy.ndimage import median_filter
