@@ -13,7 +13,7 @@ from typing import Callable
 
 import cv2
 import numpy as np
-from PIL import Image, ImageTk
+from PIL import Image, ImageOps, ImageTk
 
 from common.config.kiosk import KioskConfig
 from kiosk.catalog_cache import Catalog
@@ -170,9 +170,8 @@ class KioskApp:
         key = (str(path), w, h)
         if key not in self._thumbs:
             try:
-                with Image.open(path) as im:
-                    im = im.convert("RGB")
-                    im.thumbnail((w, h), Image.Resampling.LANCZOS)
+                with Image.open(path) as im:  # fit the box, up or down (big screens, small thumbnails)
+                    im = ImageOps.contain(im.convert("RGB"), (w, h), Image.Resampling.LANCZOS)
                     self._thumbs[key] = ImageTk.PhotoImage(im)
             except OSError:
                 return None
