@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import socket
 import struct
@@ -17,9 +18,9 @@ REPO = Path(__file__).resolve().parents[2]
 PREFIX = "/opt/fitting-booth"
 
 
-def run_setup(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    """./setup.sh with these arguments; its output is kept for the assertion messages."""
-    result = subprocess.run([str(REPO / "setup.sh"), *args], capture_output=True, text=True, timeout=900)
+def run_setup(source: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """source/setup.sh with these arguments; its output is kept for the assertion messages."""
+    result = subprocess.run([str(source / "setup.sh"), *args], capture_output=True, text=True, timeout=900)
     if check:
         assert result.returncode == 0, f"setup.sh {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
     return result
@@ -44,7 +45,26 @@ def tree_manifest(root: Path, skip: tuple[str, ...] = ()) -> dict[str, str]:
 def staged_unit(unit_text: str, destdir: Path, venv: Path) -> str:
     """The installed unit with its paths pointing where the files really are: the app inside the staging
     root and the given venv, so systemd-analyze can check the commands exist."""
-    return unit_text.replace(f"{PREFIX}/venv", str(venv)).replace(PREFIX, f"{destdir}{PREFIX}")
+    return re.sub(re.escape(PREFIX) + r"(/venv)?",
+                  lambda m: str(venv) if m.group(1) else f"{destdir}{PREFIX}", unit_text)
+
+
+@pytest.fixture(scope="session")
+def source(tmp_path_factory) -> Path:
+    """A snapshot of the checkout's files to install from, so that edits made in the working tree while
+    the tests run (several people share it) cannot make two installs differ."""
+    listed = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, timeout=60)
+    if listed.returncode != 0:
+        pytest.skip("not a git checkout: the snapshot of the sources needs `git ls-files`")
+    snapshot = tmp_path_factory.mktemp("source")
+    for name in listed.stdout.decode().split("\0"):
+        if name and (REPO / name).is_file():
+            (snapshot / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, snapshot / name)
+    # A git checkout, as installs are made from (setup.sh copies the tracked files).
+    for command in (["git", "init", "-q"], ["git", "add", "-A"]):
+        subprocess.run(command, cwd=snapshot, check=True, capture_output=True, timeout=60)
+    return snapshot
 
 
 @pytest.fixture(scope="session")

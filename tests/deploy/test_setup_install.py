@@ -13,14 +13,14 @@ from tests.deploy.conftest import PREFIX, run_setup, tree_manifest
 
 
 @pytest.fixture
-def server_root(tmp_path: Path) -> Path:
-    run_setup("--server", "--install", "--destdir", str(tmp_path), "--no-venv")
+def server_root(source: Path, tmp_path: Path) -> Path:
+    run_setup(source, "--server", "--install", "--destdir", str(tmp_path), "--no-venv")
     return tmp_path
 
 
 @pytest.fixture
-def kiosk_root(tmp_path: Path) -> Path:
-    run_setup("--kiosk", "--install", "--destdir", str(tmp_path), "--no-venv")
+def kiosk_root(source: Path, tmp_path: Path) -> Path:
+    run_setup(source, "--kiosk", "--install", "--destdir", str(tmp_path), "--no-venv")
     return tmp_path
 
 
@@ -54,35 +54,35 @@ def test_kiosk_install_enables_the_user_unit_for_the_desktop_session(kiosk_root)
     assert stat.S_IMODE(config_path.stat().st_mode) == 0o644  # the desktop user reads it
 
 
-def test_second_install_changes_nothing(server_root):
+def test_second_install_changes_nothing(source, server_root):
     before = tree_manifest(server_root)
-    result = run_setup("--server", "--install", "--destdir", str(server_root), "--no-venv")
+    result = run_setup(source, "--server", "--install", "--destdir", str(server_root), "--no-venv")
     assert tree_manifest(server_root) == before
     assert "wrote" not in result.stdout
 
 
-def test_upgrade_keeps_the_edited_config(server_root):
+def test_upgrade_keeps_the_edited_config(source, server_root):
     config_path = server_root / "etc/fitting-booth/config.yaml"
     edited = config_path.read_text().replace("port: 8000", "port: 8123")
     config_path.write_text(edited)
     (server_root / "etc/fitting-booth/config.yaml.default").unlink()
-    result = run_setup("--server", "--install", "--destdir", str(server_root), "--no-venv")
+    result = run_setup(source, "--server", "--install", "--destdir", str(server_root), "--no-venv")
     assert config_path.read_text() == edited
     assert "kept your /etc/fitting-booth/config.yaml" in result.stdout
     assert (server_root / "etc/fitting-booth/config.yaml.default").is_file()  # this version's defaults
 
 
-def test_uninstall_removes_units_and_app_but_keeps_config(server_root):
-    run_setup("--kiosk", "--install", "--destdir", str(server_root), "--no-venv")
-    result = run_setup("--uninstall", "--destdir", str(server_root))
+def test_uninstall_removes_units_and_app_but_keeps_config(source, server_root):
+    run_setup(source, "--kiosk", "--install", "--destdir", str(server_root), "--no-venv")
+    result = run_setup(source, "--uninstall", "--destdir", str(server_root))
     remaining = sorted(str(p.relative_to(server_root)) for p in server_root.rglob("*") if not p.is_dir())
     assert remaining == ["etc/fitting-booth/config.yaml", "etc/fitting-booth/config.yaml.default"]
     assert "kept /etc/fitting-booth" in result.stdout
 
 
-def test_prefix_is_written_into_units_and_autostart(tmp_path):
-    run_setup("--server", "--install", "--prefix", "/srv/booth", "--destdir", str(tmp_path), "--no-venv")
-    run_setup("--kiosk", "--install", "--prefix", "/srv/booth", "--destdir", str(tmp_path), "--no-venv")
+def test_prefix_is_written_into_units_and_autostart(source, tmp_path):
+    for mode in ("--server", "--kiosk"):
+        run_setup(source, mode, "--install", "--prefix", "/srv/booth", "--destdir", str(tmp_path), "--no-venv")
     texts = [(tmp_path / p).read_text() for p in ("etc/systemd/system/tryon-server.service",
                                                    "etc/systemd/user/tryon-kiosk.service",
                                                    "etc/xdg/autostart/tryon-kiosk.desktop")]
@@ -91,8 +91,9 @@ def test_prefix_is_written_into_units_and_autostart(tmp_path):
 
 
 @pytest.mark.parametrize("args", [["--prefix", "relative/dir"], ["--prefix", "/"], ["--dev"]])
-def test_bad_install_requests_are_refused_without_touching_the_root(tmp_path, args):
+def test_bad_install_requests_are_refused_without_touching_the_root(source, tmp_path, args):
     mode = [] if "--dev" in args else ["--server"]
-    result = run_setup(*mode, "--install", *args, "--destdir", str(tmp_path / "root"), "--no-venv", check=False)
+    result = run_setup(source, *mode, "--install", *args, "--destdir", str(tmp_path / "root"), "--no-venv",
+                       check=False)
     assert result.returncode == 2, result.stdout + result.stderr
     assert not any((tmp_path / "root").rglob("*"))

@@ -20,10 +20,10 @@ def _verify(systemd_analyze: str, unit: Path, *, user: bool, runtime_dir: Path) 
 
 
 @pytest.fixture(scope="module")
-def staged_root(tmp_path_factory) -> Path:
+def staged_root(source, tmp_path_factory) -> Path:
     destdir = tmp_path_factory.mktemp("root")
-    run_setup("--server", "--install", "--destdir", str(destdir), "--no-venv")
-    run_setup("--kiosk", "--install", "--destdir", str(destdir), "--no-venv")
+    run_setup(source, "--server", "--install", "--destdir", str(destdir), "--no-venv")
+    run_setup(source, "--kiosk", "--install", "--destdir", str(destdir), "--no-venv")
     return destdir
 
 
