@@ -56,6 +56,13 @@ def _keep_touching(candidates: np.ndarray, seed: np.ndarray) -> np.ndarray:
     return np.isin(components, touching[touching > 0])
 
 
+def _drop_specks(mask: np.ndarray, min_area: float) -> np.ndarray:
+    """`mask` without its connected parts smaller than `min_area` pixels."""
+    count, components, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    keep = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] >= min_area)
+    return np.isin(components, keep[keep > 0])
+
+
 class HeuristicParser:
     name = "heuristic"
 
@@ -158,6 +165,7 @@ class HeuristicParser:
         for hand in body.hands:
             cv2.fillConvexPoly(hands, cv2.convexHull(np.round(hand).astype(np.int32)), 1)
         arms |= cv2.dilate(hands, np.ones((5, 5), np.uint8)).astype(bool) & person & (lip == 0)
+        arms = _drop_specks(arms, (0.1 * shoulder_width) ** 2)  # skin-coloured specks on clothes
         lip[arms & (d_left <= d_right)] = LEFT_ARM
         lip[arms & (d_left > d_right)] = RIGHT_ARM
 
