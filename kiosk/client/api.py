@@ -88,13 +88,6 @@ class TryOnClient:
             return self.urls[self._good]
 
     # ---- API calls -------------------------------------------------------------------------------------
-    def ready(self) -> bool:
-        """Whether a server answers /readyz with ready: true."""
-        try:
-            return bool(self._request("GET", "/readyz", retry=False).json().get("ready"))
-        except (ClientError, ValueError):
-            return False
-
     def garments(self) -> list[Garment]:
         body = self._request("GET", "/v1/garments").json()
         return [Garment.from_json(item) for item in body["garments"]]
@@ -128,7 +121,7 @@ class TryOnClient:
         self.session.close()
 
     # ---- transport -------------------------------------------------------------------------------------
-    def _request(self, method: str, path: str, *, retry: bool = True, **kwargs: Any) -> requests.Response:
+    def _request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         """Send to the last good server first, then the others; raise a typed error when none will do."""
         with self._lock:
             start = self._good
@@ -137,11 +130,7 @@ class TryOnClient:
         for index in order:
             url = self.urls[index] + path if path.startswith("/") else path
             try:
-                if retry:
-                    response = self.session.request(method, url, timeout=self.timeout, **kwargs)
-                else:
-                    response = requests.request(method, url, timeout=self.timeout,
-                                                headers=self.session.headers, **kwargs)
+                response = self.session.request(method, url, timeout=self.timeout, **kwargs)
             except requests.Timeout as exc:
                 failures.append(f"{self.urls[index]}: timed out ({type(exc).__name__})")
                 continue
