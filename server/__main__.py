@@ -29,6 +29,18 @@ def main(argv: list[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 2
     configure_logging(config.server.log_level)
+    if config.server.backend == "acgpn" and not config.server.fallback_to_embedded:
+        # No fallback allowed: broken checkpoints stop the start here (cheap file checks, no weights loaded)
+        # instead of a server that listens but never becomes ready.
+        from server.pipeline.backends.acgpn import AcgpnBackend
+        from server.pipeline.errors import BackendUnavailable
+
+        try:
+            AcgpnBackend.check(config.server.acgpn)
+        except BackendUnavailable as exc:
+            print(f"cannot start: backend 'acgpn' with fallback_to_embedded: false, and {exc.message}",
+                  file=sys.stderr)
+            return 2
     app = create_app(config, load="background")
     server = make_server(config.server.host, config.server.port, app, threaded=True)
     print(f"fitting-booth server on http://{config.server.host}:{server.server_port}/ (Ctrl-C stops)", file=sys.stderr,
