@@ -333,3 +333,16 @@ def test_server_process_reports_fallback_in_readyz(acgpn_backend_module, tmp_pat
         assert "ACGPN unavailable" in server.log_tail(20000)
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("kind", ["missing", "truncated", "wrong-shape"])
+def test_python_m_server_refuses_to_start_without_fallback(acgpn_backend_module, tmp_path, kind):
+    import sys
+
+    folder = _checkpoints(tmp_path, kind)
+    config = write_config(tmp_path, {"backend": "acgpn", "fallback_to_embedded": False,
+                                     "acgpn": {"checkpoints_dir": str(folder)}})
+    result = subprocess.run([sys.executable, "-m", "server", "--config", str(config), "--port", str(free_port())],
+                            capture_output=True, text=True, timeout=120, cwd=Path(__file__).resolve().parents[2])
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "cannot start" in result.stderr and "latest_net_G1.pth" in result.stderr
