@@ -83,8 +83,17 @@ class EmbeddedBackend:
         with _timed(timings, "compose"):
             result = person.image.copy()
             result[y0:y1, x0:x1] = compose(image, lip, torso, sleeves, shading, targets.hem_line, targets.frame,
-                                                targets.torso_dst)
+                                                _openings(targets, garment.category))
         return TryOnResult(image=result, timings_ms=timings, warnings=[])
+
+
+def _openings(targets: Targets, category: str) -> np.ndarray:
+    """Points round the garment's openings on the person, where old clothing left uncovered becomes skin:
+    the neckline; for a tank top the whole outline (its armholes bare the shoulders). Elsewhere a gap
+    between old and new garment keeps the old clothing (it reads as a layer, not as bare skin)."""
+    if category == "tank_top":
+        return targets.torso_dst
+    return np.array([targets.placed[k] for k in ("neck_l", "neck_front", "neck_r")])
 
 
 def _work_box(targets: Targets, shape: tuple[int, int]) -> tuple[int, int, int, int]:

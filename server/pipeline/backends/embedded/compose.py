@@ -56,10 +56,10 @@ def below_hem(shape: tuple[int, int], hem: tuple[np.ndarray, np.ndarray]) -> np.
     return np.arange(h, dtype=np.float32)[:, None] > line[None, :]
 
 
-def skin_zone(shape: tuple[int, int], frame: BodyFrame, outline: np.ndarray) -> np.ndarray:
+def skin_zone(shape: tuple[int, int], frame: BodyFrame, openings: np.ndarray) -> np.ndarray:
     """Where bare skin is plausible once clothing is gone, as bool: along the arms, around the neck and
-    inside the garment's outline on the person (`outline`: its torso control points), where an uncovered
-    spot is an opening of the garment (neckline, a tank top's armholes)."""
+    inside the convex hull of `openings` (points on the person round the garment's openings: its neckline,
+    or for a tank top its whole outline, armholes included)."""
     zone = np.zeros(shape, np.uint8)
     sw = frame.shoulder_width
     thick = max(2, int(ARM_RADIUS * sw * 2))
@@ -70,7 +70,7 @@ def skin_zone(shape: tuple[int, int], frame: BodyFrame, outline: np.ndarray) -> 
     neck = np.round(frame.neck).astype(int)
     cv2.ellipse(zone, (int(neck[0]), int(neck[1])), (max(1, int(NECK_RADIUS * sw)), max(1, int(0.6 * NECK_RADIUS * sw))),
                 0, 0, 360, 1, -1)
-    cv2.fillConvexPoly(zone, np.round(cv2.convexHull(outline.astype(np.float32))).astype(np.int32), 1)
+    cv2.fillConvexPoly(zone, np.round(cv2.convexHull(openings.astype(np.float32))).astype(np.int32), 1)
     return zone.astype(bool)
 
 
@@ -85,7 +85,7 @@ def _shaded(rgb: np.ndarray, shading: np.ndarray) -> np.ndarray:
 
 def compose(image: np.ndarray, lip: np.ndarray, torso: WarpedLayer, sleeves: list[WarpedLayer],
             shading: np.ndarray, hem: tuple[np.ndarray, np.ndarray], frame: BodyFrame,
-            outline: np.ndarray) -> np.ndarray:
+            openings: np.ndarray) -> np.ndarray:
     """The try-on image (uint8) from the photo, its LIP parsing and the warped garment layers."""
     h, w = lip.shape
     sigma = max(0.7, h * FEATHER_FRACTION)
@@ -104,7 +104,7 @@ def compose(image: np.ndarray, lip: np.ndarray, torso: WarpedLayer, sleeves: lis
 
     skin = skin_colour(image, lip)
     if skin is not None:
-        bare = clothes & (covered < 0.5) & ~below_hem((h, w), hem) & skin_zone((h, w), frame, outline)
+        bare = clothes & (covered < 0.5) & ~below_hem((h, w), hem) & skin_zone((h, w), frame, openings)
         bare_a = _soft(bare, sigma) * behind_front * clothes
         skin_rgb = np.empty_like(out)
         skin_rgb[:] = skin
@@ -112,7 +112,7 @@ def compose(image: np.ndarray, lip: np.ndarray, torso: WarpedLayer, sleeves: lis
 
     # The body of the garment stays on the body: over the old clothes, arms, and trousers or skirt (a longer
     # top), a little beyond for a looser cut, never out over the background.
-    on_body = _grown(arms_hard | clothes | np.isin(lip, LOWER_CLOTHES), 0.02 * h)
+    on_body = _grown(arms_hard | clothes | np.isin(lip, LOWER_CLOTHES), 0.01 * h)
     torso_a = _soft(torso.alpha * on_body * behind_front * (1 - _soft(arms_hard, sigma)), sigma)
     out = _over(out, _shaded(torso.rgb, shading), torso_a)
     for layer, alpha in zip(sleeves, sleeve_alphas):
