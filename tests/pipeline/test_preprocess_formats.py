@@ -1,6 +1,8 @@
 """File formats: the LIP → ACGPN table, COCO-18 from BlazePose, OpenPose JSON, and the CLI's ACGPN layout."""
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 
 import numpy as np
@@ -55,13 +57,23 @@ def test_openpose_json_has_both_key_names_and_54_numbers():
     assert len(person["pose_keypoints"]) == 54 and person["pose_keypoints"][4] == 4.0
 
 
-@pytest.mark.slow
-def test_cli_writes_the_official_acgpn_layout(tmp_path, astronaut, capsys):
-    person, garment = tmp_path / "shopper.png", tmp_path / "navy-tee.png"
+@pytest.fixture(scope="module")
+def cli_run(tmp_path_factory, astronaut):
+    """The CLI on the astronaut and a generated navy T-shirt: (output folder, stderr)."""
+    folder = tmp_path_factory.mktemp("cli")
+    person, garment = folder / "shopper.png", folder / "navy-tee.png"
     Image.fromarray(astronaut).save(person)
     Image.fromarray(make_garment("tshirt", colour=(34, 47, 84))[0]).save(garment)
-    out = tmp_path / "data"
-    assert main([str(person), str(garment), "--out", str(out)]) == 0
+    out = folder / "data"
+    stderr = io.StringIO()
+    with contextlib.redirect_stderr(stderr):
+        assert main([str(person), str(garment), "--out", str(out)]) == 0
+    return out, stderr.getvalue()
+
+
+@pytest.mark.slow
+def test_cli_writes_the_official_acgpn_layout(cli_run):
+    out, stderr = cli_run
     for folder in ("test_mask", "test_colormask"):
         assert (out / folder).is_dir() and not any((out / folder).iterdir())
     with Image.open(out / "test_img" / "shopper.jpg") as img:
@@ -80,7 +92,18 @@ def test_cli_writes_the_official_acgpn_layout(tmp_path, astronaut, capsys):
     assert (out / "test_pairs.txt").read_text() == "shopper.jpg navy-tee.jpg\n"
     assert sorted(p.name for p in (out / "overlays").iterdir()) == [
         "navy-tee_mask.jpg", "shopper_parsing.jpg", "shopper_pose.jpg"]
-    assert "hips" in capsys.readouterr().err
+    assert "hips" in stderr
+
+
+@pytest.mark.slow
+def test_cli_output_loads_through_the_official_acgpn_data_path(cli_run):
+    from server.pipeline.acgpn.official_data import load_official_sample
+
+    out, _ = cli_run
+    sample = load_official_sample(out, "shopper.jpg", "navy-tee.jpg")
+    assert tuple(sample.label.shape) == (1, 1, 256, 192) and tuple(sample.pose.shape) == (1, 18, 256, 192)
+    assert {int(v) for v in sample.label.unique()} <= ACGPN_VALUES
+    assert int((sample.pose.amax(dim=(2, 3)) > 0).sum()) >= 9  # one drawn square per detected keypoint
 
 
 @pytest.mark.slow
