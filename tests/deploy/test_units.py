@@ -66,6 +66,32 @@ def test_server_unit_exposure_score_stays_at_most_2(systemd_analyze, tmp_path):
     assert "Overall exposure level for tryon-server.service" in result.stdout
 
 
-def test_kiosk_session_script_is_valid_shell():
-    result = subprocess.run(["sh", "-n", str(REPO / "systemd/tryon-kiosk-session")], capture_output=True, text=True)
+def _run_session_script(tmp_path: Path, *, enabled: bool, display_env: dict[str, str]) -> list[str]:
+    """Run systemd/tryon-kiosk-session with a `systemctl` that records its arguments."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    calls = tmp_path / "calls"
+    fake = bin_dir / "systemctl"
+    fake.write_text(f'#!/bin/sh\necho "$*" >> {calls}\n'
+                    f'case "$*" in *is-enabled*) exit {0 if enabled else 1};; esac\n')
+    fake.chmod(0o755)
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", **display_env}
+    result = subprocess.run([str(REPO / "systemd/tryon-kiosk-session")], env=env, capture_output=True, text=True,
+                            timeout=30)
     assert result.returncode == 0, result.stderr
+    return calls.read_text().splitlines() if calls.exists() else []
+
+
+def test_desktop_autostart_hands_the_display_to_the_user_manager_then_starts_the_kiosk(tmp_path):
+    calls = _run_session_script(tmp_path, enabled=True, display_env={"DISPLAY": ":0", "WAYLAND_DISPLAY": "wayland-0"})
+    assert calls == [
+        "--user --quiet is-enabled tryon-kiosk.service",
+        "--user import-environment DISPLAY",
+        "--user import-environment WAYLAND_DISPLAY",
+        "--user start tryon-kiosk.service",
+    ]
+
+
+def test_desktop_autostart_leaves_a_disabled_kiosk_alone(tmp_path):
+    calls = _run_session_script(tmp_path, enabled=False, display_env={"DISPLAY": ":0"})
+    assert calls == ["--user --quiet is-enabled tryon-kiosk.service"]
