@@ -20,7 +20,7 @@ from server.pipeline.tps import fit_tps
 TORSO_REGULARIZATION = 0.002
 SLEEVE_REGULARIZATION = 0.002
 # Share of a piece that may fold over before the warp counts as broken, and the fallback smoothing.
-MAX_FOLDED = 0.03
+MAX_FOLDED = 0.06
 STIFF_REGULARIZATION = 1.0
 # The spline is evaluated exactly every GRID_STEP pixels and interpolated in between (sub-pixel error).
 GRID_STEP = 8
@@ -146,6 +146,6 @@ def warp_garment(garment: PreparedGarment, targets: Targets,
         # A sleeve whose landmarks were misread folds or balloons; leave it out rather than draw a slab
         # (the arm then shows, and the old sleeve becomes skin).
         expected = area * targets.scale ** 2
-        if folded <= MAX_FOLDED and 0.3 * expected <= float(layer.alpha.sum()) <= 2.0 * expected:
+        if folded <= MAX_FOLDED and 0.3 * expected <= float(layer.alpha.sum()) <= 3.0 * expected:
             layers.append(layer)
     return torso, layers
