@@ -43,8 +43,10 @@ deploy_write() {
 
 # The files that make up the app: the tracked ones in a git checkout, else everything but build output.
 deploy_file_list() {
-  if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-    git ls-files -z --cached -- . ':!:tests' ':!:bench' ':!:.ci' ':!:.gitignore' \
+  # safe.directory: under sudo the checkout belongs to another user, which git otherwise refuses.
+  local git=(git -c safe.directory="$(pwd -P)")
+  if "${git[@]}" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    "${git[@]}" ls-files -z --cached -- . ':!:tests' ':!:bench' ':!:.ci' ':!:.gitignore' \
       | while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done
   else
     find . \( -name .git -o -name .venv -o -name __pycache__ -o -name '*.egg-info' -o -name .pytest_cache \
