@@ -113,3 +113,14 @@ def test_cli_explains_an_unusable_photo(tmp_path, capsys):
     Image.fromarray(make_garment("tshirt", colour=(34, 47, 84), size=(192, 256))[0]).save(garment)
     assert main([str(person), str(garment), "--out", str(tmp_path / "data")]) == 2
     assert "no_person" in capsys.readouterr().err
+
+
+def test_framing_keeps_a_person_cut_by_the_bottom_edge_cut_there():
+    from server.pipeline.preprocess.dataset import box_3x4
+
+    mask = np.zeros((512, 512), bool)
+    mask[30:512, 20:400] = True  # a waist-up photo: the body runs off the bottom edge
+    x0, y0, x1, y1 = box_3x4(mask, margin=0.06)
+    assert abs((x1 - x0) * 4 - (y1 - y0) * 3) <= 3  # 3:4 to the pixel
+    assert y1 == 512 and y0 < 30  # flush with the bottom, head room added above
+    assert 0 <= x0 <= 20 and 400 < x1 <= 512  # the width fits: no padding at the sides

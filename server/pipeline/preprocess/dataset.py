@@ -23,18 +23,40 @@ SIZE = (192, 256)  # (width, height) of every ACGPN input
 FOLDERS = ("test_img", "test_label", "test_pose", "test_color", "test_edge", "test_mask", "test_colormask")
 
 
+def _place(start: float, end: float, size: float, extent: int, at_start: bool, at_end: bool) -> int:
+    """Where a window of `size` px around [start, end) begins on an axis of `extent` px: inside the image when
+    it fits; otherwise flush with the side where the subject is cut by the photo's edge (a person cut at
+    the waist stays cut at the bottom edge, as in VITON), else centred."""
+    centred = (start + end) / 2 - size / 2
+    if size <= extent:
+        return round(min(max(centred, 0), extent - size))
+    if at_end and not at_start:
+        return round(extent - size)
+    if at_start and not at_end:
+        return 0
+    return round(centred)
+
+
 def box_3x4(mask: np.ndarray, margin: float) -> tuple[int, int, int, int]:
-    """(x0, y0, x1, y1) around the mask's bounding box plus `margin` of its size, widened or heightened to
-    3:4 (w:h) about its centre. It may extend past the image: the caller pads."""
+    """(x0, y0, x1, y1) around the mask's bounding box plus `margin` of its size on every side where the mask
+    does not touch the photo's edge, widened or heightened to 3:4 (w:h). It may extend past the image:
+    the caller pads."""
+    height, width = mask.shape
     ys, xs = np.nonzero(mask)
     if len(xs) == 0:
-        height, width = mask.shape
         ys, xs = np.array([0, height - 1]), np.array([0, width - 1])
-    x0, x1, y0, y1 = xs.min(), xs.max() + 1, ys.min(), ys.max() + 1
-    w, h = (x1 - x0) * (1 + 2 * margin), (y1 - y0) * (1 + 2 * margin)
+    x0, x1, y0, y1 = int(xs.min()), int(xs.max()) + 1, int(ys.min()), int(ys.max()) + 1
+    touches = {"left": x0 == 0, "right": x1 == width, "top": y0 == 0, "bottom": y1 == height}
+    mx, my = margin * (x1 - x0), margin * (y1 - y0)
+    bx0, bx1 = x0 - (0 if touches["left"] else mx), x1 + (0 if touches["right"] else mx)
+    by0, by1 = y0 - (0 if touches["top"] else my), y1 + (0 if touches["bottom"] else my)
+    w, h = bx1 - bx0, by1 - by0
     w, h = max(w, h * 3 / 4), max(h, w * 4 / 3)
-    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-    return round(cx - w / 2), round(cy - h / 2), round(cx + w / 2), round(cy + h / 2)
+    w = round(w)
+    h = round(w * 4 / 3)
+    left = _place(bx0, bx1, w, width, touches["left"], touches["right"])
+    top = _place(by0, by1, h, height, touches["top"], touches["bottom"])
+    return left, top, left + w, top + h
 
 
 def crop_padded(image: np.ndarray, box: tuple[int, int, int, int], fill) -> np.ndarray:
