@@ -38,9 +38,12 @@ class CatalogCache:
             log.info("catalog from cache (%d garments): %s", len(cached.garments), exc)
             return cached
         self.thumbs.mkdir(parents=True, exist_ok=True)
+        # The server versions thumbnail URLs by content, so a changed URL means a changed picture.
+        previous = self.load()
+        known_urls = {g.id: g.thumbnail_url for g in previous.garments} if previous else {}
         for garment in garments:
             path = self._thumb_path(garment.id)
-            if path is None or path.exists():
+            if path is None or (path.exists() and known_urls.get(garment.id) == garment.thumbnail_url):
                 continue
             try:
                 _write_atomic(path, client.thumbnail(garment))

@@ -54,7 +54,8 @@ def garments():
         "name": garment.name,
         "category": garment.category,
         "price": garment.price,
-        "thumbnail_url": url_for("v1.thumbnail", garment_id=garment.id),
+        # Versioned by content, so caches (the kiosk's, browsers') notice a replaced photo.
+        "thumbnail_url": url_for("v1.thumbnail", garment_id=garment.id, v=garment.digest[:12]),
     } for garment in service.catalog.garments()]
     return jsonify({"garments": items})
 

@@ -2,6 +2,7 @@
 request and response checked against server/openapi.yaml."""
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -194,3 +195,17 @@ def test_catalog_is_cached_and_shown_offline(live_server, tmp_path: Path):
 def test_catalog_with_no_server_and_no_cache_raises(tmp_path: Path):
     with pytest.raises(ServerUnreachable):
         CatalogCache(tmp_path).refresh(make_client(dead_url(), retries=0))
+
+
+def test_a_replaced_garment_photo_gets_a_fresh_thumbnail(live_server, tmp_path: Path):
+    cache = CatalogCache(tmp_path)
+    first = cache.refresh(make_client(live_server))
+    garment = first.garments[0]
+    stale = first.thumbnails[garment.id]
+    stale.write_bytes(b"an old picture")
+    # The server's thumbnail URL carries the photo's content version; a changed version is fetched again.
+    listing = json.loads((tmp_path / "garments.json").read_text())
+    listing[0]["thumbnail_url"] += "-old"
+    (tmp_path / "garments.json").write_text(json.dumps(listing))
+    cache.refresh(make_client(live_server))
+    assert stale.read_bytes()[:2] == b"\xff\xd8"
