@@ -36,7 +36,7 @@ GARMENT_CATEGORIES = ("tshirt", "long_sleeve", "tank_top")
 class PersonAnalysis:
     """Everything the preprocessing stage knows about the shopper's photo."""
 
-    image: np.ndarray  # (H, W, 3) uint8 RGB, EXIF-upright, at working resolution
+    image: np.ndarray  # (H, W, 3) uint8 RGB, EXIF-upright, the photo as sent (labels etc. match its size)
     keypoints: np.ndarray  # (18, 3) float32 COCO-18 (x, y, conf) in `image` pixels
     lip: np.ndarray  # (H, W) uint8 LIP-20 labels
     labels: np.ndarray  # (H, W) uint8 ACGPN-14 labels
