@@ -1,6 +1,7 @@
 """U, the Clothes Warping Module: STN with thin-plate spline, then a refinement U-Net (spec §2.3, §3.5)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -49,11 +50,13 @@ class ClothWarpingModule(RefineUNet):
         super().__init__(4, 4)
         self.stn = TPSSTN()
 
-    def warp_and_refine(self, cloth: torch.Tensor, target_mask: torch.Tensor, cloth_mask: torch.Tensor
-                        ) -> WarpResult:
-        """Cin, Md, Em → Cref = tanh(rgb)·(1 − α) + α·warped, α = sigmoid(channel 3)·Md (spec §3.5)."""
+    def warp_and_refine(self, cloth: torch.Tensor, target_mask: torch.Tensor, cloth_mask: torch.Tensor, *,
+                        refine: Callable[[torch.Tensor], torch.Tensor] | None = None) -> WarpResult:
+        """Cin, Md, Em → Cref = tanh(rgb)·(1 − α) + α·warped, α = sigmoid(channel 3)·Md (spec §3.5).
+
+        `refine` runs the refinement U-Net (default: this module's forward), e.g. under autocast."""
         warped, warped_mask = self.stn(cloth, target_mask, cloth_mask)
-        out = self.forward(torch.cat([target_mask, warped], 1))                   # (B, 4, H, W)
+        out = (refine or self.forward)(torch.cat([target_mask, warped], 1))     # (B, 4, H, W)
         alpha = torch.sigmoid(out[:, 3:4]) * target_mask                          # (B, 1, H, W)
         refined = torch.tanh(out[:, 0:3]) * (1 - alpha) + alpha * warped          # (B, 3, H, W)
         return WarpResult(refined, warped, warped_mask)

@@ -45,7 +45,7 @@ class AcgpnBackend:
             nets = load_networks(config.checkpoints_dir)
         except CheckpointError as e:
             raise BackendUnavailable(str(e)) from e
-        self.model = ACGPN(nets, channels_last=self.device.type == "cpu").to(self.device)
+        self.model = ACGPN(nets).to(self.device)
         self._lock = threading.Lock()  # one forward at a time per model: torch already uses every core
         log.info("ACGPN loaded from %s on %s", config.checkpoints_dir, self.device)
 

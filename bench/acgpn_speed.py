@@ -1,0 +1,188 @@
+"""ACGPN per-image latency: our float32 path vs an official-style baseline, side by side.
+
+    .venv/bin/python bench/acgpn_speed.py [--repeats 5] [--threads 0] [--device cpu]
+
+Weights: the parity kit's seeded checkpoints when ../shared exists, else random weights from our own
+seeded recipe (torch.manual_seed(0) initialisation), written to a temporary folder and loaded through the
+strict loader. Inputs: the kit's VITON sample pair when available, else a synthetic person/garment.
+Compute is the same for any weights, so latency does not depend on which weights are used.
+
+Baseline ("official-style"): the same network classes and forward, the way the official test.py runs them:
+eval mode, autograd on (no no_grad/inference_mode), float32, contiguous NCHW, default threads.
+Ours: torch.inference_mode, intra-op threads = cores (or --threads), contiguous NCHW (channels_last measured
+slower here); plus, reported separately, the opt-in bf16_after_g1 mode (G2, U's U-Net and G under bfloat16
+autocast; G1, loc-net and TPS in float32).
+Both are checked to agree within the parity kit's float32 tolerance (g1_sigmoid ≤ 1e-4, Lp ≥ 99.9 %).
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from server.pipeline.acgpn.checkpoints import CHECKPOINT_FILES, build_network, load_networks  # noqa: E402
+from server.pipeline.acgpn.model import ACGPN, AcgpnInputs  # noqa: E402
+from server.pipeline.acgpn.noise import request_noise  # noqa: E402
+
+SHARED = REPO.parent / "shared" / "acgpn"
+
+
+def write_checkpoints(folder: Path) -> str:
+    """Seeded weights into `folder`; returns where they came from."""
+    kit = SHARED / "parity" / "seeded_weights.py"
+    if kit.is_file():
+        spec = importlib.util.spec_from_file_location("seeded_weights", kit)
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        manifest = json.loads((SHARED / "state_dict_manifest.json").read_text())["checkpoints"]
+        for file, entry in manifest.items():
+            torch.save(mod.seeded_state_dict(entry["state_dict"], "acgpn-parity-v1", file), folder / file)
+        return "parity kit seeded weights (seed acgpn-parity-v1)"
+    torch.manual_seed(0)
+    for file, name in CHECKPOINT_FILES.items():
+        torch.save(build_network(name).state_dict(), folder / file)
+    return "random weights (torch.manual_seed(0) default init)"
+
+
+def make_inputs() -> tuple[AcgpnInputs, str]:
+    if (SHARED / "samples" / "viton").is_dir():
+        from server.pipeline.acgpn.official_data import load_official_sample
+
+        s = load_official_sample(SHARED / "samples" / "viton", "000038_0.jpg", "000010_1.jpg")
+        return AcgpnInputs(s.label, s.image, s.color, s.edge, s.pose, tuple(request_noise(0, 1))), "VITON 000038_0 x 000010_1"
+    h, w = 256, 192
+    label = torch.zeros(1, 1, h, w)
+    label[:, :, 20:60, 70:120], label[:, :, 60:200, 40:150] = 12, 4
+    label[:, :, 70:180, 20:40], label[:, :, 70:180, 150:170], label[:, :, 200:256, 50:140] = 11, 13, 8
+    g = torch.Generator().manual_seed(0)
+    image = torch.rand(1, 3, h, w, generator=g) * 2 - 1
+    color = torch.rand(1, 3, h, w, generator=g) * 2 - 1
+    edge = torch.zeros(1, 1, h, w)
+    edge[:, :, 30:230, 30:160] = 1
+    pose = -torch.ones(1, 18, h, w)
+    for k, (y, x) in enumerate([(40, 96), (70, 96), (75, 60), (120, 40), (160, 30), (75, 130), (120, 150),
+                                (160, 160), (190, 75), (230, 75), (0, 0), (190, 120), (230, 120), (0, 0),
+                                (35, 88), (35, 104), (40, 80), (40, 112)]):
+        if y:
+            pose[0, k, y - 5:y + 6, x - 5:x + 6] = 1
+    return AcgpnInputs(label, image, color, edge, pose, tuple(request_noise(0, 1))), "synthetic"
+
+
+def time_runs(fn, repeats: int) -> list[float]:
+    fn()  # warm-up (allocations, oneDNN primitive creation)
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return times
+
+
+def machine() -> str:
+    lines = [f"python {platform.python_version()}, torch {torch.__version__}, numpy {np.__version__}",
+             f"os.cpu_count()={os.cpu_count()}, torch threads={torch.get_num_threads()}, "
+             f"mkldnn={torch.backends.mkldnn.is_available()}"]
+    try:
+        import subprocess
+
+        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
+        keep = ("Model name", "CPU(s):", "Thread(s) per core", "Flags")
+        for line in lscpu.splitlines():
+            if line.startswith(keep[:3]):
+                lines.append(line.strip())
+            elif line.startswith("Flags"):
+                flags = set(line.split(":", 1)[1].split())
+                lines.append("ISA: " + " ".join(f for f in ("avx2", "avx512f", "avx512_bf16", "amx_tile") if f in flags))
+    except OSError:
+        pass
+    if torch.cuda.is_available():
+        lines.append(f"GPU: {torch.cuda.get_device_name(0)}")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--threads", type=int, default=0, help="intra-op threads for our path; 0 = cores")
+    ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    args = ap.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        source = write_checkpoints(Path(tmp))
+        inputs, which = make_inputs()
+        device = torch.device(args.device)
+
+        baseline = ACGPN(load_networks(tmp)).to(device)
+        for p in baseline.parameters():
+            p.requires_grad_(True)  # as the official model: parameters track gradients, no no_grad
+        baseline.eval()
+        base_out = {}
+
+        def run_baseline():
+            base_out["o"] = baseline(inputs)
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+
+        t_base = time_runs(run_baseline, args.repeats)
+        del baseline
+
+        torch.set_num_threads(args.threads or os.cpu_count() or 1)
+        ours = ACGPN(load_networks(tmp)).to(device)
+        our_out = {}
+
+        def run_ours():
+            with torch.inference_mode():
+                our_out["o"] = ours(inputs)
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+
+        t_ours = time_runs(run_ours, args.repeats)
+        ours.bf16_after_g1 = True
+        bf16_out = {}
+
+        def run_bf16():
+            with torch.inference_mode():
+                bf16_out["o"] = ours(inputs)
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+
+        t_bf16 = time_runs(run_bf16, args.repeats)
+
+    a, b = base_out["o"], our_out["o"]
+    g1_diff = (a.g1_sigmoid.detach() - b.g1_sigmoid).abs().max().item()
+    lp_equal = (a.lp == b.lp).float().mean().item()
+    within = g1_diff <= 1e-4 and lp_equal >= 0.999
+    med_base, med_ours = statistics.median(t_base), statistics.median(t_ours)
+    print(machine())
+    print(f"device: {device}; weights: {source}; inputs: {which}; repeats: {args.repeats} (+1 warm-up)")
+    print(f"official-style baseline : median {med_base * 1000:7.0f} ms/image  (runs: "
+          + ", ".join(f"{t * 1000:.0f}" for t in t_base) + ")")
+    print(f"ours (float32)          : median {med_ours * 1000:7.0f} ms/image  (runs: "
+          + ", ".join(f"{t * 1000:.0f}" for t in t_ours) + ")")
+    med_bf16 = statistics.median(t_bf16)
+    print(f"ours (bf16 after G1)    : median {med_bf16 * 1000:7.0f} ms/image  (runs: "
+          + ", ".join(f"{t * 1000:.0f}" for t in t_bf16) + ")")
+    print(f"speed-up float32: {med_base / med_ours:.2f}x; with bf16_after_g1 (opt-in): {med_base / med_bf16:.2f}x")
+    c = bf16_out["o"]
+    print(f"bf16 opt-in vs float32: g1_sigmoid max |d| {(c.g1_sigmoid - b.g1_sigmoid).abs().max().item():.2e}, "
+          f"Lp equal {100 * (c.lp == b.lp).float().mean().item():.3f}%")
+    print(f"agreement: g1_sigmoid max |d| {g1_diff:.2e}, Lp equal {100 * lp_equal:.3f}% -> "
+          f"{'within' if within else 'OUTSIDE'} the float32 parity tolerance")
+    return 0 if within else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
