@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -75,11 +76,8 @@ class TryOnService:
     def _open_catalog(self) -> Catalog:
         cache_dir = Path(self.config.catalog.cache_dir).expanduser()
         folder = Path(self.config.catalog.dir).expanduser() if self.config.catalog.dir else cache_dir / "builtin"
-        if self.config.catalog.dir is None:
-            from server.catalog.generate import write_builtin_catalog
-
-            if not (folder / "catalog.yaml").exists():
-                write_builtin_catalog(folder)
+        if self.config.catalog.dir is None and not (folder / "catalog.yaml").exists():
+            folder = _write_builtin_catalog(folder)
         return Catalog(folder, cache_dir, self._garment_mask)
 
     def _garment_mask(self, image: np.ndarray, category: str) -> np.ndarray:
@@ -127,6 +125,21 @@ class TryOnService:
 
     def close(self) -> None:
         self.gate.shutdown()
+
+
+def _write_builtin_catalog(folder: Path) -> Path:
+    """The generated garments, in the cache folder; in a temporary folder when that cannot be written
+    (a full or read-only disk must not keep the booth from starting)."""
+    from server.catalog.generate import write_builtin_catalog
+
+    try:
+        write_builtin_catalog(folder)
+        return folder
+    except OSError as exc:
+        fallback = Path(tempfile.mkdtemp(prefix="fitting-booth-catalog-"))
+        log.warning("cannot write the built-in catalog to %s (%s); using %s", folder, exc, fallback)
+        write_builtin_catalog(fallback)
+        return fallback
 
 
 def _seed_for(person: np.ndarray, garment: object) -> int:

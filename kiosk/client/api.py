@@ -25,6 +25,9 @@ log = logging.getLogger(__name__)
 
 RETRY_STATUSES = (502, 503, 504)
 DEFAULT_RETRY_AFTER_S = 5.0
+# Within one call, wait at most this long for a Retry-After; a longer wait (e.g. a server whose model is
+# unavailable says 30 s) comes back as ServerBusy and the GUI shows the wait instead of looking frozen.
+MAX_RETRY_AFTER_WAIT_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,7 @@ class TryOnClient:
             allowed_methods=frozenset({"GET", "POST"}),  # a 503 answer means the try-on was not started
             backoff_factor=config.backoff_s,
             respect_retry_after_header=True,
+            retry_after_max=MAX_RETRY_AFTER_WAIT_S,
             raise_on_status=False,  # we read the last 503 ourselves for its Retry-After
         )
         adapter = HTTPAdapter(max_retries=retry, pool_connections=2, pool_maxsize=4)

@@ -13,6 +13,7 @@ the results stay in memory and the catalog keeps working.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import logging
@@ -200,12 +201,14 @@ class Catalog:
             return None
 
     def _write_cache(self, key: str, data: bytes) -> None:
+        tmp = self.cache_dir / f".{key}.tmp"
         try:
             self.cache_dir.mkdir(parents=True, exist_ok=True)
-            tmp = self.cache_dir / f".{key}.tmp"
             tmp.write_bytes(data)
             tmp.replace(self.cache_dir / key)
         except OSError as exc:
+            with contextlib.suppress(OSError):  # a half-written file on a full disk
+                tmp.unlink(missing_ok=True)
             log.warning("catalog cache %s not writable (%s); keeping %s in memory", self.cache_dir, exc, key)
             with self._lock:
                 self._memory[key] = data

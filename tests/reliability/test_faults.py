@@ -238,6 +238,18 @@ def test_catalog_keeps_serving_on_a_full_cache_disk(tryon_app, tmp_path, full_di
     assert not any(full_disk.glob("*.mask.png"))
 
 
+def test_first_start_on_a_full_cache_disk_still_has_a_catalog(server_config, full_disk, caplog):
+    from server.service import TryOnService
+
+    config = server_config.server.model_copy(update={"catalog": server_config.server.catalog.model_copy(
+        update={"cache_dir": full_disk})})
+    caplog.set_level(logging.WARNING)
+    catalog = TryOnService(config)._open_catalog()
+    assert len(catalog.garments()) >= 6
+    assert "cannot write the built-in catalog" in caplog.text
+    assert full_disk not in catalog.folder.parents
+
+
 # -- a corrupt catalog photo ----------------------------------------------------------------------------------------
 def test_corrupt_catalog_photo_is_skipped_and_reported(tryon_app):
     service = tryon_app.extensions["tryon"]
