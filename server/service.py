@@ -10,15 +10,21 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from common.config import ServerConfig
+from common.config.server import PreprocessConfig
 from server.catalog.catalog import Catalog, Garment
 from server.errors import ApiError
 from server.gate import InferenceGate
 from server.pipeline.backends.base import TryOnBackend
+from server.pipeline.errors import BackendUnavailable
 from server.pipeline.types import GarmentAnalysis, TryOnResult
+
+if TYPE_CHECKING:
+    from server.pipeline.preprocess import Preprocessor
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +49,7 @@ class TryOnService:
         self.config = config
         self.readiness = Readiness()
         self.gate = InferenceGate(config.limits.concurrency, config.limits.max_queue, config.limits.request_timeout_s)
-        self.preprocessor = None
+        self.preprocessor: Preprocessor | None = None
         self.backend: TryOnBackend | None = None
         self.catalog: Catalog | None = None
         self._loaded = threading.Event()
@@ -52,12 +58,12 @@ class TryOnService:
     def load(self) -> None:
         """Load and warm every model; afterwards /readyz is green. Called once per worker."""
         from server.backend_choice import choose_backend
-        from server.pipeline.preprocess import Preprocessor
 
         started = time.monotonic()
         try:
-            self.preprocessor = Preprocessor(self.config.preprocess)
+            self.preprocessor, preprocess_note = _open_preprocessor(self.config.preprocess)
             self.backend, reason = choose_backend(self.config)
+            reason += preprocess_note
             self.readiness = Readiness(False, self.backend.name, f"warming up: {reason}")
             self.preprocessor.warmup()
             self.backend.warmup()
@@ -125,6 +131,18 @@ class TryOnService:
 
     def close(self) -> None:
         self.gate.shutdown()
+
+
+def _open_preprocessor(config: PreprocessConfig) -> tuple[Preprocessor, str]:
+    """The configured pose and parsing models; the packaged ones when a configured model file is missing or
+    broken (the booth keeps working, and /readyz says why)."""
+    from server.pipeline.preprocess import Preprocessor
+
+    try:
+        return Preprocessor(config), ""
+    except BackendUnavailable as exc:
+        log.error("preprocessing models unavailable, using the packaged ones: %s", exc.message)
+        return Preprocessor(PreprocessConfig()), f"; {exc.message}; packaged pose and parsing models serve"
 
 
 def _write_builtin_catalog(folder: Path) -> Path:

@@ -285,3 +285,16 @@ def test_right_token_passes_and_probes_need_none(token_app):
 def test_cors_is_closed_by_default(client):
     response = client.get("/v1/garments", headers={"Origin": "http://evil.example"})
     assert "Access-Control-Allow-Origin" not in response.headers
+
+
+def test_missing_user_supplied_parser_falls_back_to_the_packaged_one(server_config, tmp_path):
+    config = server_config.model_copy(update={"server": server_config.server.model_copy(update={
+        "preprocess": server_config.server.preprocess.model_copy(update={
+            "parser": "schp", "schp_checkpoint": tmp_path / "missing-schp.pth"})})})
+    app = create_app(config, load="sync")
+    try:
+        body = app.test_client().get("/readyz").get_json()
+        assert body["ready"] is True
+        assert "missing-schp.pth" in body["reason"] and "packaged" in body["reason"]
+    finally:
+        app.extensions["tryon"].close()
