@@ -17,7 +17,7 @@ from server.pipeline.errors import BadFraming, NoGarmentFound
 
 # Shoulder seams sit a little outside the shoulder joints that pose models report, and a little above.
 SHOULDER_SPAN = 1.12  # garment shoulder width / joint-to-joint shoulder width
-SHOULDER_LIFT = 0.06  # upwards, in shoulder widths
+SHOULDER_LIFT = 0.14  # upwards, in shoulder widths
 # Labels (LIP-20) whose union is the torso a garment is fitted to, at chest and at hip height.
 UPPER_BODY = (5, 6, 7, 10)
 TORSO_AND_HIPS = (5, 6, 7, 9, 10, 12)
