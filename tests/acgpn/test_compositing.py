@@ -58,3 +58,26 @@ def test_pixels_outside_the_frame_are_the_photo():
     np.testing.assert_array_equal(out[:, :300], photo[:, :300])
     np.testing.assert_array_equal(out[:, 600:], photo[:, 600:])
     assert (out[100:300, 350:550] == 0).all()
+
+
+def test_network_resolution_paste_back_keeps_agreeing_untouched_pixels():
+    import torch
+
+    from server.pipeline.acgpn.compositing import paste_back_network_res
+    from server.pipeline.acgpn.model import AcgpnOutputs
+
+    b, h, w = 1, 256, 192
+    label = torch.zeros(b, 1, h, w)
+    label[..., 20:60, 70:120] = 12  # face
+    label[..., 60:200, 40:150] = 4  # old shirt
+    lf = label.long().clone()
+    md = torch.zeros(b, 1, h, w)
+    md[..., 60:200, 40:150] = 1  # the new garment where the old shirt was
+    lf[md > 0] = 0
+    zeros = torch.zeros(b, 3, h, w)
+    out = AcgpnOutputs(g1_sigmoid=torch.zeros(b, 14, h, w), lp=lf, mc=md, md=md, lf=lf, warped_cloth=zeros,
+                       warped_mask=md, cref=zeros, output=torch.full((b, 3, h, w), 0.5))
+    image = torch.full((b, 3, h, w), -0.5)
+    got = paste_back_network_res(out, image, label)
+    assert torch.allclose(got[0, :, 40, 95], torch.tensor(-0.5))  # face interior: the person's pixels
+    assert torch.allclose(got[0, :, 130, 95], torch.tensor(0.5))  # new garment: generated
