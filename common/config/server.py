@@ -15,6 +15,9 @@ class AcgpnConfig(Section):
     device: Literal["auto", "cpu", "cuda"] = "auto"
     # Paste the untouched regions (face, hair, background, lower body) back at full resolution.
     paste_back: bool = True
+    # Numbers after G1 (the parsing stays float32): auto = bfloat16 when the CPU computes it natively
+    # (AMX / AVX512-BF16), else float32. float32 reproduces the official code.
+    precision: Literal["auto", "float32", "bfloat16"] = "auto"
     # torch intra-op threads; 0 = one per core.
     threads: int = Field(0, ge=0, le=256)
 
