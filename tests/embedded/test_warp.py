@@ -41,3 +41,27 @@ def test_shoulder_and_hem_landmarks_land_on_their_body_targets(garment, category
         found = _marker_centre(torso.rgb, torso.alpha, colour)
         assert found is not None, f"{name} marker vanished in the warp"
         assert np.linalg.norm(found - targets.placed[name]) < 0.12 * sw, (name, found, targets.placed[name])
+
+
+def test_a_long_sleeve_follows_a_bent_arm_to_the_wrist(garment):
+    """Elbow out, forearm folded back across the body: the sleeve's cuff ends up at the wrist, not on the
+    straight line from the shoulder."""
+    g = garment("long_sleeve", colour=(128, 128, 128))
+    person, _ = _synthetic_pair()
+    scale = 4
+    kp = person.keypoints.copy()
+    kp[3, :2] = (30, 140)  # image-left elbow out to the side
+    kp[4, :2] = (80, 150)  # wrist back in front of the belly
+    kp[:, :2] *= scale
+    lip = cv2.resize(person.lip, None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST)
+    prepared = prepare_garment(g.image, g.mask, "long_sleeve")
+    targets = body_targets(prepared.landmarks, g.mask, kp, lip)
+    _, sleeves = warp_garment(prepared, targets, lip.shape)
+    assert len(sleeves) == 2, "a sleeve was dropped as folded"
+    wrist, elbow = kp[4, :2], kp[3, :2]
+    left = sleeves[0].alpha
+    near = lambda p: left[max(0, int(p[1]) - 20):int(p[1]) + 20, max(0, int(p[0]) - 20):int(p[0]) + 20].max()  # noqa: E731
+    assert near(elbow) > 0.5 and near(wrist) > 0.5
+    # The straight continuation of the upper arm, past the elbow, stays bare.
+    past = elbow + (elbow - kp[2, :2]) * 0.5
+    assert near(past) < 0.5

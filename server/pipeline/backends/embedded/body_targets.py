@@ -30,6 +30,7 @@ HEM_BELOW_HIPS = 0.35  # the longest hem, below the hip keypoints, in shoulder w
 # A short sleeve turns from the seam (along the arm when it hangs) to the cuff (across it) within its length,
 # so stations between would cross; it gets the cuff only.
 SLEEVE_STATIONS = (0.34, 0.67, 1.0)
+LONG_SLEEVE = 0.6  # sleeve length / arm length (shoulder-elbow-wrist) above which the cuff goes to the wrist
 SHORT_SLEEVE = 1.5  # sleeve length / seam length below which a sleeve is short
 
 
@@ -272,6 +273,9 @@ def _sleeve_pairs(garment: dict[str, np.ndarray], side: str, arm: np.ndarray, t_
     cuff_w = float(np.linalg.norm(g_out - g_in)) * scale
     root = (t_shoulder + t_armpit) / 2
     poly = np.concatenate([root[None], arm[1:]])
+    arm_length = float(np.linalg.norm(np.diff(poly, axis=0), axis=1).sum())
+    if length > LONG_SLEEVE * arm_length:
+        length = arm_length  # a long sleeve ends at the wrist, whatever the arm's length
     body_centre = frame.neck + frame.down * frame.shoulder_width
     src, dst = [g_sh, g_pit], [t_shoulder, t_armpit]
     stations = SLEEVE_STATIONS if length >= SHORT_SLEEVE * root_w else (1.0,)
