@@ -18,26 +18,26 @@ class DemoError(Exception):
     """The demo cannot run here; the message says what is missing."""
 
 
-def demo_person_photo(cache_dir: Path) -> Path:
-    """scikit-image's astronaut photo (a real person, public domain) on a 3:4 camera-sized canvas, the
-    shape the kiosk sends, written once into the cache."""
-    path = Path(cache_dir).expanduser() / "demo" / "astronaut-768x1024.png"
-    if path.exists():
-        return path
+def demo_portrait():
+    """scikit-image's astronaut photo (a real person, public domain) cropped to a 3:4 portrait at camera
+    size (768x1024), the shape the kiosk sends. Returns a PIL image."""
     try:
         from skimage import data
     except ImportError:
         raise DemoError("--demo needs scikit-image for its demo person photo: "
                         "install the dev extras (./setup.sh --dev) or set kiosk.camera.path") from None
-    import numpy as np
     from PIL import Image
 
-    photo = Image.fromarray(data.astronaut()).resize((768, 768), Image.Resampling.LANCZOS)
-    corner = tuple(int(c) for c in np.asarray(photo)[5, 5])  # extend the backdrop below her
-    canvas = Image.new("RGB", (768, 1024), corner)
-    canvas.paste(photo, (0, 0))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    canvas.save(path)
+    portrait = Image.fromarray(data.astronaut()).crop((40, 0, 424, 512))  # 384x512, centred on her
+    return portrait.resize((768, 1024), Image.Resampling.LANCZOS)
+
+
+def demo_person_photo(cache_dir: Path) -> Path:
+    """The demo portrait as a file for the file camera, written once into the cache."""
+    path = Path(cache_dir).expanduser() / "demo" / "astronaut-portrait-768x1024.png"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        demo_portrait().save(path)
     return path
 
 

@@ -26,13 +26,12 @@ def astronaut():
 
 
 def person_photo_768x1024() -> "np.ndarray":
-    """The astronaut cropped to 3:4 portrait and scaled to camera resolution (768x1024), as a kiosk sends her."""
+    """The astronaut cropped to a 3:4 portrait at camera resolution (768x1024), as a kiosk sends her."""
     import numpy as np
-    from PIL import Image
-    from skimage import data
 
-    photo = Image.fromarray(data.astronaut()).crop((40, 0, 424, 512))
-    return np.asarray(photo.resize((768, 1024), Image.Resampling.LANCZOS))
+    from kiosk.demo import demo_portrait
+
+    return np.asarray(demo_portrait())
 
 
 @pytest.fixture(scope="session")
