@@ -71,36 +71,29 @@ function updateButton() {
   $("go").disabled = !(state.person && (state.garmentId || state.garmentImage));
 }
 
-$("person-input").addEventListener("change", async (event) => {
-  const file = event.target.files[0];
-  if (!file) return;
-  try {
-    const { dataUrl, base64 } = await fileToJpegBase64(file);
-    state.person = base64;
-    $("person-preview").src = dataUrl;
-    $("person-preview").hidden = false;
-    $("person-hint").hidden = true;
-  } catch {
-    setStatus("That file is not a photo this browser can read.", "error");
-  }
-  updateButton();
-});
+// Reads the chosen photo, shows it in the picker and hands its base64 to `use`.
+function photoPicker(inputId, previewId, hintId, use) {
+  $(inputId).addEventListener("change", async (event) => {
+    const file = event.target.files[0];
+    if (!file) return;
+    try {
+      const { dataUrl, base64 } = await fileToJpegBase64(file);
+      use(base64);
+      $(previewId).src = dataUrl;
+      $(previewId).hidden = false;
+      $(hintId).hidden = true;
+    } catch {
+      setStatus("That file is not a photo this browser can read.", "error");
+    }
+    updateButton();
+  });
+}
 
-$("garment-input").addEventListener("change", async (event) => {
-  const file = event.target.files[0];
-  if (!file) return;
-  try {
-    const { dataUrl, base64 } = await fileToJpegBase64(file);
-    state.garmentImage = base64;
-    state.garmentId = null;
-    for (const el of document.querySelectorAll(".garment")) el.setAttribute("aria-selected", "false");
-    $("garment-preview").src = dataUrl;
-    $("garment-preview").hidden = false;
-    $("garment-hint").hidden = true;
-  } catch {
-    setStatus("That file is not a photo this browser can read.", "error");
-  }
-  updateButton();
+photoPicker("person-input", "person-preview", "person-hint", (base64) => { state.person = base64; });
+photoPicker("garment-input", "garment-preview", "garment-hint", (base64) => {
+  state.garmentImage = base64;
+  state.garmentId = null;
+  for (const el of document.querySelectorAll(".garment")) el.setAttribute("aria-selected", "false");
 });
 
 $("token").value = localStorage.getItem("tryon-token") || "";
