@@ -65,3 +65,26 @@ def test_a_long_sleeve_follows_a_bent_arm_to_the_wrist(garment):
     # The straight continuation of the upper arm, past the elbow, stays bare.
     past = elbow + (elbow - kp[2, :2]) * 0.5
     assert near(past) < 0.5
+
+
+def test_a_long_sleeve_stays_on_a_forearm_pointing_at_the_camera(garment):
+    """Elbow below the shoulder, wrist foreshortened to a stub just inside the elbow (the forearm points at
+    the camera): the arm is shorter than the sleeve, which still follows it to the wrist instead of being
+    dropped as folded or too small (the arm would then show as bare skin)."""
+    g = garment("long_sleeve", colour=(128, 128, 128))
+    person, _ = _synthetic_pair()
+    scale = 4
+    kp = person.keypoints.copy()
+    kp[6, :2] = (152, 130)  # image-right elbow
+    kp[7, :2] = (144, 130)  # wrist: a forearm seen end-on
+    kp[:, :2] *= scale
+    lip = cv2.resize(person.lip, None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST)
+    prepared = prepare_garment(g.image, g.mask, "long_sleeve")
+    targets = body_targets(prepared.landmarks, g.mask, kp, lip)
+    _, sleeves = warp_garment(prepared, targets, lip.shape)
+    assert len(sleeves) == 2, "a sleeve was dropped"
+    right = sleeves[1].alpha
+    shoulder, elbow = kp[5, :2], kp[6, :2]
+    for t in np.linspace(0.3, 1.0, 8):
+        x, y = (shoulder + t * (elbow - shoulder)).astype(int)
+        assert right[y - 8:y + 8, x - 8:x + 8].mean() > 0.5, f"upper arm bare at {t:.2f} of shoulder→elbow"

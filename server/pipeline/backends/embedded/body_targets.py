@@ -268,7 +268,7 @@ def _sleeve_pairs(garment: dict[str, np.ndarray], side: str, arm: np.ndarray, t_
     g_sh, g_pit = garment[f"shoulder_{side}"], garment[f"armpit_{side}"]
     g_out, g_in = garment[f"sleeve_{side}_out"], garment[f"sleeve_{side}_in"]
     g_root, g_cuff = (g_sh + g_pit) / 2, (g_out + g_in) / 2
-    length = float(np.linalg.norm(g_cuff - g_root)) * scale
+    length = natural = float(np.linalg.norm(g_cuff - g_root)) * scale
     root_w = float(np.linalg.norm(t_armpit - t_shoulder))
     cuff_w = float(np.linalg.norm(g_out - g_in)) * scale
     root = (t_shoulder + t_armpit) / 2
@@ -278,7 +278,9 @@ def _sleeve_pairs(garment: dict[str, np.ndarray], side: str, arm: np.ndarray, t_
         length = arm_length  # a long sleeve ends at the wrist, whatever the arm's length
     body_centre = frame.neck + frame.down * frame.shoulder_width
     src, dst = [g_sh, g_pit], [t_shoulder, t_armpit]
-    stations = SLEEVE_STATIONS if length >= SHORT_SLEEVE * root_w else (1.0,)
+    # Short or long is the garment's own proportion (an arm foreshortened towards the camera shortens a
+    # long sleeve but it still follows the arm to the wrist).
+    stations = SLEEVE_STATIONS if natural >= SHORT_SLEEVE * root_w else (1.0,)
     for t in stations:
         centre, direction = polyline_point(poly, t * length)
         normal = np.array([-direction[1], direction[0]])

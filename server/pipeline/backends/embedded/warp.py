@@ -82,6 +82,10 @@ def _region(points: np.ndarray, shape: tuple[int, int], margin: float) -> np.nda
     return region.astype(np.float32)
 
 
+def _hull_area(points: np.ndarray) -> float:
+    return float(cv2.contourArea(cv2.convexHull(points.astype(np.float32))))
+
+
 def _folded_share(grid: np.ndarray, where: np.ndarray) -> float:
     """Share of the pixels in `where` at which the sampling map turns the garment over (negative
     Jacobian): the sign of a spline pulled through crossing control points."""
@@ -143,9 +147,12 @@ def warp_garment(garment: PreparedGarment, targets: Targets,
     layers = []
     for piece, area, (src, dst) in zip(garment.pieces[1:], garment.areas[1:], targets.sleeves):
         layer, folded = _warp_piece(piece, src, dst, shape, SLEEVE_REGULARIZATION, 0.5 * reach)
+        if folded > MAX_FOLDED:  # an arm bent sharply (or a forearm pointing at the camera): stiffer
+            layer, folded = _warp_piece(piece, src, dst, shape, STIFF_REGULARIZATION, 0.5 * reach)
         # A sleeve whose landmarks were misread folds or balloons; leave it out rather than draw a slab
-        # (the arm then shows, and the old sleeve becomes skin).
-        expected = area * targets.scale ** 2
+        # (the arm then shows, and the old sleeve becomes skin). Its expected area is the garment's, scaled
+        # as its control points are: an arm foreshortened towards the camera rightly gets a short sleeve.
+        expected = area * _hull_area(dst) / max(_hull_area(src), 1.0)
         if folded <= MAX_FOLDED and 0.3 * expected <= float(layer.alpha.sum()) <= 3.0 * expected:
             layers.append(layer)
     return torso, layers
