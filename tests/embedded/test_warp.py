@@ -88,3 +88,23 @@ def test_a_long_sleeve_stays_on_a_forearm_pointing_at_the_camera(garment):
     for t in np.linspace(0.3, 1.0, 8):
         x, y = (shoulder + t * (elbow - shoulder)).astype(int)
         assert right[y - 8:y + 8, x - 8:x + 8].mean() > 0.5, f"upper arm bare at {t:.2f} of shoulder→elbow"
+
+
+@pytest.mark.parametrize("category, colour", [("tank_top", (240, 240, 235)), ("tshirt", (28, 36, 88)),
+                                              ("tank_top", (20, 20, 20))])
+def test_no_inner_back_is_left_above_the_front_neckline(garment, category, colour):
+    """The shaded inside of the back that shows through the neck opening (darker than the front) is cut out
+    of the piece that gets warped: none of it is left inside the opening, above the front neckline."""
+    g = garment(category, colour=colour)
+    prepared = prepare_garment(g.image, g.mask, category)
+    lm = prepared.landmarks
+    kept = prepared.pieces[0][..., 3] > 0
+    lum = cv2.cvtColor(g.image, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    front = np.median(lum[int(lm["neck_front"][1]) + 20:int(lm["neck_front"][1]) + 60,
+                          int(lm["neck_front"][0]) - 20:int(lm["neck_front"][0]) + 20])
+    x0, x1 = int(lm["neck_l"][0]), int(lm["neck_r"][0])
+    y0, y1 = int(min(lm["neck_l"][1], lm["neck_r"][1])), int(lm["neck_front"][1])
+    opening = np.zeros_like(kept)
+    opening[y0:y1, x0:x1] = True
+    shaded_inside = opening & kept & (cv2.GaussianBlur(lum, (0, 0), 2) < front / 1.4)
+    assert shaded_inside.sum() < 0.002 * opening.sum(), int(shaded_inside.sum())

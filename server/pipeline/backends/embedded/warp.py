@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from server.pipeline.backends.embedded.body_targets import Targets
-from server.pipeline.backends.embedded.landmarks import find_landmarks, has_sleeves, sleeve_outline
+from server.pipeline.backends.embedded.landmarks import NECKLINE_JUMP, find_landmarks, has_sleeves, sleeve_outline
 from server.pipeline.tps import fit_tps
 
 # Spline smoothing (relative; 0 = exact). A little keeps noisy landmarks from folding the garment.
@@ -51,9 +51,55 @@ def split_sleeves(mask: np.ndarray, landmarks: dict[str, np.ndarray]) -> tuple[n
     return body, sleeves
 
 
-def cut_neck_opening(mask: np.ndarray, landmarks: dict[str, np.ndarray]) -> np.ndarray:
+# The inside of the back, seen through the neck opening, is the garment in shadow: a connected region
+# darker than the front (by at least NECKLINE_JUMP at the middle of the opening), bounded by the front
+# collar's edge.
+
+
+def inner_back(rgb: np.ndarray, mask: np.ndarray, landmarks: dict[str, np.ndarray]) -> np.ndarray:
+    """Bool mask of the inside of the back shown through the neck opening: the shaded region grown from the
+    middle of the opening, bounded by the front collar's edge, and in each column everything above it (the
+    back's own binding). Empty when the opening shows no shaded inside (the mask dips to the front)."""
+    left, right, front = landmarks["neck_l"], landmarks["neck_r"], landmarks["neck_front"]
+    found = np.zeros(mask.shape, bool)
+    top = float(min(left[1], right[1]))
+    depth = float(front[1]) - top
+    x0, x1 = int(np.floor(left[0])), int(np.ceil(right[0])) + 1
+    y0, y1 = max(0, int(top - 0.1 * depth)), int(np.ceil(front[1])) + 1
+    if depth < 4 or x1 - x0 < 4:
+        return found
+    seed = (int(round(front[0])) - x0, int(round(top + 0.5 * depth)) - y0)
+    box = mask[y0:y1, x0:x1]
+    if not (0 <= seed[0] < box.shape[1] and 0 <= seed[1] < box.shape[0]) or not box[seed[1], seed[0]]:
+        return found
+    lum = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    below = lum[int(front[1] + 0.05 * depth):int(front[1] + 0.2 * depth) + 1,
+                max(0, int(front[0] - 0.1 * (x1 - x0))):int(front[0] + 0.1 * (x1 - x0)) + 1]
+    below_mask = mask[int(front[1] + 0.05 * depth):int(front[1] + 0.2 * depth) + 1,
+                      max(0, int(front[0] - 0.1 * (x1 - x0))):int(front[0] + 0.1 * (x1 - x0)) + 1]
+    if not below_mask.any() or lum[seed[1] + y0, seed[0] + x0] * NECKLINE_JUMP > np.median(below[below_mask]):
+        return found  # the middle of the opening is not a shaded inside: nothing shows through
+    seed_lum, front_lum = float(lum[seed[1] + y0, seed[0] + x0]), float(np.median(below[below_mask]))
+    # Shaded inside: as dark as the seed give or take its smooth shading, and darker than halfway
+    # (geometrically) between the seed and the front.
+    limit = min(seed_lum * NECKLINE_JUMP, np.sqrt(max(seed_lum, 1.0) * front_lum))
+    dark = (cv2.GaussianBlur(lum[y0:y1, x0:x1], (0, 0), 2.5) < limit) & box
+    _, components = cv2.connectedComponents(dark.astype(np.uint8), connectivity=4)
+    filled = components == components[seed[1], seed[0]]
+    side = np.abs(np.arange(filled.shape[1]) - seed[0]) > 0.25 * filled.shape[1]
+    if filled[-1, side].any():
+        return found  # reached the front beside the neckline's lowest point: the front is as dark (a print)
+    rows = np.arange(filled.shape[0])[:, None]
+    lowest = np.where(filled.any(0), filled.shape[0] - 1 - np.argmax(filled[::-1], axis=0), -1)
+    found[y0:y1, x0:x1] = (rows <= lowest[None, :]) & box
+    grow = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))  # the shaded rim of the collar's edge
+    return cv2.dilate(found.astype(np.uint8), grow).astype(bool) & mask
+
+
+def cut_neck_opening(mask: np.ndarray, landmarks: dict[str, np.ndarray], rgb: np.ndarray) -> np.ndarray:
     """Remove the inside of the back that a flat-lay photo shows through the neckline (on a person the
-    neck is there): the ellipse through neck_l, neck_front and neck_r."""
+    neck is there): the ellipse through neck_l, neck_front and neck_r, and the shaded inside found in the
+    photo (a deep neckline, a tank top's U, is fuller than the ellipse)."""
     left, right, front = landmarks["neck_l"], landmarks["neck_r"], landmarks["neck_front"]
     centre = (left + right) / 2
     axes = (int(abs(right[0] - left[0]) / 2), int(max(front[1] - centre[1], 1)))
@@ -61,7 +107,7 @@ def cut_neck_opening(mask: np.ndarray, landmarks: dict[str, np.ndarray]) -> np.n
         return mask
     hole = np.zeros(mask.shape, np.uint8)
     cv2.ellipse(hole, (int(round(centre[0])), int(round(centre[1]))), axes, 0, 0, 360, 1, -1)
-    return mask & ~hole.astype(bool)
+    return mask & ~hole.astype(bool) & ~inner_back(rgb, mask, landmarks)
 
 
 def _hull_box(points: np.ndarray, margin: float, shape: tuple[int, int]) -> tuple[int, int, int, int] | None:
@@ -109,7 +155,7 @@ class PreparedGarment:
 def prepare_garment(rgb: np.ndarray, mask: np.ndarray, category: str) -> PreparedGarment:
     landmarks = find_landmarks(mask, category, rgb)
     clean = cv2.erode((mask > 127).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-    body, sleeves = split_sleeves(cut_neck_opening(clean, landmarks), landmarks)
+    body, sleeves = split_sleeves(cut_neck_opening(clean, landmarks, rgb), landmarks)
     pieces = [np.dstack([rgb, piece.astype(np.uint8) * 255]) for piece in [body, *sleeves]]
     return PreparedGarment(landmarks, pieces, [int(p.sum()) for p in [body, *sleeves]])
 
