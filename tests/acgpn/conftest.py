@@ -5,15 +5,10 @@ import importlib.util
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 
 PARITY_SEED = "acgpn-parity-v1"
-# The golden run's U checkpoint (README digest 7939552c…) carries an inverse kernel computed by numpy 2.4.6's
-# LAPACK; numpy 1.26 (our pin) rounds 26 of its 784 float32 entries one ulp differently. The float64
-# parity tier is sensitive to that, so the session checkpoints use the golden run's exact 28×28 table.
-GOLDEN_INVERSE_KERNEL = Path(__file__).parent / "data" / "golden_tps_inverse_kernel.npy"
 
 
 @pytest.fixture(scope="session")
@@ -33,11 +28,10 @@ def acgpn_manifest(shared_dir: Path) -> dict:
 
 @pytest.fixture(scope="session")
 def seeded_checkpoints(tmp_path_factory, acgpn_kit, acgpn_manifest) -> Path:
-    """latest_net_{G1,G2,U,G}.pth from the parity recipe (seed acgpn-parity-v1), written once."""
+    """latest_net_{G1,G2,U,G}.pth from the parity recipe (seed acgpn-parity-v1), written once, exactly as the
+    kit's seeded_weights.py writes them with our numpy (its U digest differs from the README's in 26
+    near-zero inverse-kernel entries, numpy 1.26 vs 2.4.6 LAPACK; the float64 tier passes either way)."""
     out = tmp_path_factory.mktemp("acgpn_ck")
     for file, entry in acgpn_manifest.items():
-        sd = acgpn_kit.seeded_state_dict(entry["state_dict"], PARITY_SEED, file)
-        if "stn.tps.inverse_kernel" in sd:
-            sd["stn.tps.inverse_kernel"] = torch.from_numpy(np.load(GOLDEN_INVERSE_KERNEL))
-        torch.save(sd, out / file)
+        torch.save(acgpn_kit.seeded_state_dict(entry["state_dict"], PARITY_SEED, file), out / file)
     return out

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from server.pipeline.acgpn.official_data import load_official_sample
 
@@ -40,3 +41,19 @@ def test_derived_person_masks_equal_the_official_ones(fixture_and_sample):
 def test_missing_input_file_is_named(shared_dir):
     with pytest.raises(FileNotFoundError, match="test_img"):
         load_official_sample(shared_dir / "acgpn" / "samples" / "viton", "999999_0.jpg", GARMENT)
+
+
+def test_float64_sample_normalises_the_float32_totensor_values_in_float64(shared_dir, fixture_and_sample):
+    """The parity proof's data path: ToTensor in float32, (x − 0.5) / 0.5 in float64 (what the golden
+    float64 run did). The values round back to the float32 ones, but dark pixels are not rounded twice."""
+    _, s32 = fixture_and_sample
+    s64 = load_official_sample(shared_dir / "acgpn" / "samples" / "viton", PERSON, GARMENT, torch.float64)
+    for key in ("image", "color", "pose"):
+        got, ref = getattr(s64, key), getattr(s32, key)
+        assert got.dtype == torch.float64
+        x32 = torch.round((ref.double() + 1) / 2 * 255).float() / 255       # the float32 ToTensor values
+        torch.testing.assert_close(got, (x32.double() - 0.5) / 0.5, rtol=0, atol=0)
+        torch.testing.assert_close(got.float(), ref, rtol=0, atol=0)
+        assert (got != ref.double()).any()  # float32 normalisation rounds some values a second time
+    for key in ("label", "edge"):
+        torch.testing.assert_close(getattr(s64, key), getattr(s32, key).double(), rtol=0, atol=0)

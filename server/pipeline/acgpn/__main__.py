@@ -1,7 +1,7 @@
 """`python -m server.pipeline.acgpn`: run ACGPN on a dataroot in the official layout (parity kit CLI).
 
     python -m server.pipeline.acgpn --checkpoints CKDIR --dataroot DATAROOT --pairs PAIRS.txt --out OUTDIR \
-        [--noise-seed SEED] [--raw] [--dump] [--float64]
+        [--noise-seed SEED] [--raw] [--dump] [--float64] [--device DEV] [--precision auto|float32|bfloat16]
 
 Writes OUTDIR/<person stem>__<garment stem>.png (RGB 192×256) per pair, and with --dump an .npz of every
 intermediate the parity checker reads. Exit status 0 when every pair was written.
@@ -21,6 +21,7 @@ from server.pipeline.acgpn.compositing import paste_back_network_res
 from server.pipeline.acgpn.model import ACGPN, AcgpnInputs, AcgpnOutputs
 from server.pipeline.acgpn.noise import parity_noise, request_noise
 from server.pipeline.acgpn.official_data import OfficialSample, load_official_sample
+from server.pipeline.acgpn.precision import use_bf16_after_g1
 
 
 def to_uint8(output: torch.Tensor) -> np.ndarray:
@@ -64,18 +65,25 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dump", action="store_true", help="also write an .npz of every intermediate")
     ap.add_argument("--float64", action="store_true", help="compute in float64 (the parity proof)")
     ap.add_argument("--device", default="cpu", help="torch device (default cpu)")
+    ap.add_argument("--precision", choices=("auto", "float32", "bfloat16"), default="float32",
+                    help="networks after G1 (G2, U's U-Net, G): float32 (default, the official numbers), "
+                         "bfloat16 autocast, or auto = bfloat16 where the hardware has it natively")
     args = ap.parse_args(argv)
+    if args.float64 and args.precision != "float32":
+        ap.error("--float64 runs every network in float64; it cannot be combined with --precision")
 
     try:
         nets = load_networks(args.checkpoints)
     except CheckpointError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    model = ACGPN(nets).to(args.device, torch.float64 if args.float64 else torch.float32)
+    dtype = torch.float64 if args.float64 else torch.float32
+    bf16 = use_bf16_after_g1(args.precision, torch.device(args.device))
+    model = ACGPN(nets, bf16_after_g1=bf16).to(args.device, dtype)
     args.out.mkdir(parents=True, exist_ok=True)
     rng_seed = int(np.random.SeedSequence().entropy % (2 ** 63))
     for index, (person, garment) in enumerate(read_pairs(args.pairs)):
-        sample = load_official_sample(args.dataroot, person, garment)
+        sample = load_official_sample(args.dataroot, person, garment, dtype)
         noise = (parity_noise(args.noise_seed, person, garment) if args.noise_seed is not None
                  else request_noise(rng_seed + index, 1))
         with torch.inference_mode():

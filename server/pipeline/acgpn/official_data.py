@@ -2,7 +2,10 @@
 
 Person and garment images go through a "scale to width 512, then resize to 192×256" round trip (bicubic
 for images, nearest for label and mask); pose keypoints become 18 squares drawn with Pillow that take the
-same bicubic round trip. ToTensor and normalisation are done in float32 exactly as torchvision does them.
+same bicubic round trip. ToTensor is done in float32 exactly as torchvision does it; the normalisation
+(x − 0.5) / 0.5 runs in the requested dtype on those float32 values. For float32 that is torchvision's
+Normalize; for the float64 parity proof it is what the golden run did: normalising in float32 instead
+rounds dark pixels (x < 0.25) once more and moves every network stage by ≈ 3e-7 and `output` by ≈ 2e-4.
 """
 from __future__ import annotations
 
@@ -40,9 +43,10 @@ def _normalise(t: torch.Tensor) -> torch.Tensor:
     return (t - 0.5) / 0.5
 
 
-def image_tensor(img: Image.Image) -> torch.Tensor:
-    """RGB photo → (3, 256, 192) float32 in [-1, 1] through the bicubic round trip."""
-    return _normalise(_to_tensor(_round_trip(img.convert("RGB"), Image.Resampling.BICUBIC)))
+def image_tensor(img: Image.Image, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """RGB photo → (3, 256, 192) in [-1, 1] through the bicubic round trip (ToTensor in float32, then
+    normalised in `dtype`)."""
+    return _normalise(_to_tensor(_round_trip(img.convert("RGB"), Image.Resampling.BICUBIC)).to(dtype))
 
 
 def label_tensor(img: Image.Image) -> torch.Tensor:
@@ -55,8 +59,8 @@ def edge_tensor(img: Image.Image) -> torch.Tensor:
     return _to_tensor(_round_trip(img.convert("L"), Image.Resampling.NEAREST))
 
 
-def pose_tensor(keypoints: np.ndarray) -> torch.Tensor:
-    """(K, 3) keypoints (x, y, conf) in 192×256 pixels → (K, 256, 192) float32 pose map in [-1, 1].
+def pose_tensor(keypoints: np.ndarray, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """(K, 3) keypoints (x, y, conf) in 192×256 pixels → (K, 256, 192) pose map in [-1, 1], normalised in `dtype`.
 
     Each point with x > 1 and y > 1 becomes a white square of radius 5 drawn by Pillow on black; each
     single-point image takes the image round trip and channel 0 is kept (spec §3.2).
@@ -67,7 +71,7 @@ def pose_tensor(keypoints: np.ndarray) -> torch.Tensor:
         if x > 1 and y > 1:
             ImageDraw.Draw(canvas).rectangle(
                 (x - POSE_RADIUS, y - POSE_RADIUS, x + POSE_RADIUS, y + POSE_RADIUS), "white", "white")
-        channels.append(image_tensor(canvas)[0])
+        channels.append(image_tensor(canvas, dtype)[0])
     return torch.stack(channels)
 
 
@@ -79,7 +83,7 @@ def read_openpose_json(path: Path) -> np.ndarray:
 
 @dataclass
 class OfficialSample:
-    """One pair as the official loader yields it, batch 1, float32, NCHW 256×192."""
+    """One pair as the official loader yields it, batch 1, NCHW 256×192 (float32, or float64 for parity)."""
 
     person: str  # file names as in the pairs list
     garment: str
@@ -94,9 +98,13 @@ def _stem(name: str) -> str:
     return Path(name).stem
 
 
-def load_official_sample(dataroot: Path, person: str, garment: str) -> OfficialSample:
+def load_official_sample(dataroot: Path, person: str, garment: str,
+                         dtype: torch.dtype = torch.float32) -> OfficialSample:
     """Read one pair from a dataroot in the official layout (test_img, test_label, test_pose, test_color,
-    test_edge). The label is `<person stem>.png`, the pose `<person stem>_keypoints.json`."""
+    test_edge). The label is `<person stem>.png`, the pose `<person stem>_keypoints.json`.
+
+    `dtype` is the dtype of the returned tensors and of the normalisation step (see the module docstring);
+    label and edge are exact in float32 and only upcast."""
     root = Path(dataroot)
     paths = {
         "image": root / "test_img" / person,
@@ -115,6 +123,7 @@ def load_official_sample(dataroot: Path, person: str, garment: str) -> OfficialS
             Image.open(paths["color"]) as col, Image.open(paths["edge"]) as edg:
         return OfficialSample(
             person=person, garment=garment,
-            label=label_tensor(lab)[None], image=image_tensor(im)[None], color=image_tensor(col)[None],
-            edge=edge_tensor(edg)[None], pose=pose_tensor(keypoints)[None],
+            label=label_tensor(lab)[None].to(dtype), image=image_tensor(im, dtype)[None],
+            color=image_tensor(col, dtype)[None], edge=edge_tensor(edg)[None].to(dtype),
+            pose=pose_tensor(keypoints, dtype)[None],
         )

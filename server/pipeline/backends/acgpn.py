@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 
@@ -14,6 +15,7 @@ from server.pipeline.acgpn.compositing import frame_person, generated_layout, pa
 from server.pipeline.acgpn.inputs import garment_tensors, person_tensors, to_rgb_uint8
 from server.pipeline.acgpn.model import ACGPN, AcgpnInputs
 from server.pipeline.acgpn.noise import request_noise
+from server.pipeline.acgpn.precision import use_bf16_after_g1
 from server.pipeline.errors import BackendUnavailable
 from server.pipeline.types import COCO18, GarmentAnalysis, PersonAnalysis, TryOnResult
 
@@ -39,15 +41,17 @@ class AcgpnBackend:
         self.config = config
         self.check(config)
         self.device = resolve_device(config.device)
-        if config.threads:
-            torch.set_num_threads(config.threads)
+        # Process-wide: intra-op threads = the setting, else one per core (torch may pick fewer).
+        torch.set_num_threads(config.threads or os.cpu_count() or 1)
         try:
             nets = load_networks(config.checkpoints_dir)
         except CheckpointError as e:
             raise BackendUnavailable(str(e)) from e
-        self.model = ACGPN(nets).to(self.device)
+        self.bf16_after_g1 = use_bf16_after_g1(config.precision, self.device)
+        self.model = ACGPN(nets, bf16_after_g1=self.bf16_after_g1).to(self.device)
         self._lock = threading.Lock()  # one forward at a time per model: torch already uses every core
-        log.info("ACGPN loaded from %s on %s", config.checkpoints_dir, self.device)
+        log.info("ACGPN loaded from %s on %s (precision %s → %s after G1)", config.checkpoints_dir,
+                 self.device, config.precision, "bfloat16" if self.bf16_after_g1 else "float32")
 
     @staticmethod
     def check(config: AcgpnConfig) -> None:
