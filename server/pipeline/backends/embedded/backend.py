@@ -57,7 +57,8 @@ class EmbeddedBackend:
         self.try_on(person, garment)
 
     def try_on(self, person: PersonAnalysis, garment: GarmentAnalysis, *, seed: int = 0) -> TryOnResult:
-        """Dress `person` in `garment`. The method is deterministic; `seed` is accepted for the protocol."""
+        """Dress `person` in `garment`. Deterministic for a given `seed`, which only seeds the grain of
+        synthesised skin."""
         if garment.category not in GARMENT_CATEGORIES:
             raise UnsupportedCategory(
                 f"The embedded try-on supports tops only ({', '.join(GARMENT_CATEGORIES)}); "
@@ -82,8 +83,9 @@ class EmbeddedBackend:
             shading = shading_map(image, lip)
         with _timed(timings, "compose"):
             result = person.image.copy()
+            neckline = np.array([targets.placed[k] for k in ("neck_l", "neck_front", "neck_r")])
             result[y0:y1, x0:x1] = compose(image, lip, torso, sleeves, shading, targets.hem_line, targets.frame,
-                                                _openings(targets, garment.category))
+                                           neckline, _openings(targets, garment.category), seed)
         return TryOnResult(image=result, timings_ms=timings, warnings=[])
 
 

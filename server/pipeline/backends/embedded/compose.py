@@ -1,7 +1,8 @@
 """Put the warped garment into the photo.
 
-Layer order, back to front: the photo; skin where old clothing is no longer covered along the arms and
-around the neck (elsewhere, e.g. below a shorter hem, the old clothing stays); the
+Layer order, back to front: the photo; skin (`skin.py`: the shopper's colour, shading and grain) where old
+clothing is no longer covered along the arms and on the neck between jaw and neckline (elsewhere, e.g.
+below a shorter hem, the old clothing stays); the
 garment's body; arms and hands; the sleeves; hair and face. Every boundary is feathered, so edges are soft
 but not smeared.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from server.pipeline.backends.embedded import skin
 from server.pipeline.backends.embedded.body_targets import BodyFrame
 from server.pipeline.backends.embedded.warp import WarpedLayer
 
@@ -17,11 +19,10 @@ FRONT = (1, 2, 3, 4, 13)  # hat, hair, glove, sunglasses, face (the heuristic pa
 ARMS = (14, 15)
 CLOTHES = (5, 6, 7)
 LOWER_CLOTHES = (9, 10, 12)  # pants, jumpsuit, skirt
-SKIN_SOURCES = (13, 14, 15)
 FEATHER_FRACTION = 1 / 600  # edge softness as a fraction of the image height
-# Skin zones in shoulder widths: the radius of an arm around its polyline, of the neck around its keypoint.
+# Skin zone round an arm's polyline, in shoulder widths.
 ARM_RADIUS = 0.2
-NECK_RADIUS = 0.35
+SKIN_FEATHER = 2.5  # skin's edge against old clothing, in feather widths (soft: skin has no hard edge)
 
 
 def _soft(mask: np.ndarray, sigma: float) -> np.ndarray:
@@ -37,15 +38,6 @@ def _grown(mask: np.ndarray, radius: float) -> np.ndarray:
     return cv2.resize(small.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
 
 
-def skin_colour(image: np.ndarray, lip: np.ndarray) -> np.ndarray | None:
-    """Median colour of face and arm pixels (the brighter half, which skips eyes, brows and shadow)."""
-    pix = image[np.isin(lip, SKIN_SOURCES)].astype(np.float32)
-    if len(pix) < 32:
-        return None
-    lum = pix.mean(1)
-    return np.median(pix[lum >= np.median(lum)], axis=0)
-
-
 def below_hem(shape: tuple[int, int], hem: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
     """Pixels below the line through the two hem corners (where old clothing may stay)."""
     h, w = shape
@@ -56,20 +48,17 @@ def below_hem(shape: tuple[int, int], hem: tuple[np.ndarray, np.ndarray]) -> np.
     return np.arange(h, dtype=np.float32)[:, None] > line[None, :]
 
 
-def skin_zone(shape: tuple[int, int], frame: BodyFrame, openings: np.ndarray) -> np.ndarray:
-    """Where bare skin is plausible once clothing is gone, as bool: along the arms, around the neck and
-    inside the convex hull of `openings` (points on the person round the garment's openings: its neckline,
-    or for a tank top its whole outline, armholes included)."""
-    zone = np.zeros(shape, np.uint8)
-    sw = frame.shoulder_width
-    thick = max(2, int(ARM_RADIUS * sw * 2))
+def skin_zone(lip: np.ndarray, frame: BodyFrame, neckline: np.ndarray, openings: np.ndarray) -> np.ndarray:
+    """Where bare skin is plausible once clothing is gone, as bool: along the arms, the neck from the jaw
+    down to the garment's neckline (`neckline`: image-left corner, front, image-right corner), and inside
+    the convex hull of `openings` (points on the person round the garment's openings: its neckline, or
+    for a tank top its whole outline, armholes included)."""
+    zone = skin.neck_zone(lip, neckline, frame.neck, frame.shoulder_width).astype(np.uint8)
+    thick = max(2, int(ARM_RADIUS * frame.shoulder_width * 2))
     for arm in frame.arms:
         pts = np.round(arm).astype(np.int32)
         for a, b in zip(pts[:-1], pts[1:]):
             cv2.line(zone, tuple(int(v) for v in a), tuple(int(v) for v in b), 1, thick)
-    neck = np.round(frame.neck).astype(int)
-    cv2.ellipse(zone, (int(neck[0]), int(neck[1])), (max(1, int(NECK_RADIUS * sw)), max(1, int(0.6 * NECK_RADIUS * sw))),
-                0, 0, 360, 1, -1)
     cv2.fillConvexPoly(zone, np.round(cv2.convexHull(openings.astype(np.float32))).astype(np.int32), 1)
     return zone.astype(bool)
 
@@ -85,8 +74,9 @@ def _shaded(rgb: np.ndarray, shading: np.ndarray) -> np.ndarray:
 
 def compose(image: np.ndarray, lip: np.ndarray, torso: WarpedLayer, sleeves: list[WarpedLayer],
             shading: np.ndarray, hem: tuple[np.ndarray, np.ndarray], frame: BodyFrame,
-            openings: np.ndarray) -> np.ndarray:
-    """The try-on image (uint8) from the photo, its LIP parsing and the warped garment layers."""
+            neckline: np.ndarray, openings: np.ndarray, seed: int = 0) -> np.ndarray:
+    """The try-on image (uint8) from the photo, its LIP parsing and the warped garment layers; `seed`
+    seeds the skin's grain."""
     h, w = lip.shape
     sigma = max(0.7, h * FEATHER_FRACTION)
     out = image.astype(np.float32)
@@ -102,13 +92,23 @@ def compose(image: np.ndarray, lip: np.ndarray, torso: WarpedLayer, sleeves: lis
     for alpha in sleeve_alphas:
         np.maximum(covered, alpha, out=covered)
 
-    skin = skin_colour(image, lip)
-    if skin is not None:
-        bare = clothes & (covered < 0.5) & ~below_hem((h, w), hem) & skin_zone((h, w), frame, openings)
-        bare_a = _soft(bare, sigma) * behind_front * clothes
-        skin_rgb = np.empty_like(out)
-        skin_rgb[:] = skin
-        out = _over(out, _shaded(skin_rgb, np.sqrt(shading)), bare_a)
+    # Old clothing left uncovered in the skin zone becomes skin. Small gaps in the clothes' parsing (cords,
+    # badges) are closed so the skin has no holes.
+    k = max(3, int(0.006 * h) * 2 + 1)
+    clothes_closed = cv2.morphologyEx(clothes.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((k, k), np.uint8))
+    bare = clothes_closed.astype(bool) & (covered < 0.5) & ~below_hem((h, w), hem) & \
+        skin_zone(lip, frame, neckline, openings)
+    if bare.any():
+        ys, xs = np.nonzero(bare)
+        pad = int(6 * SKIN_FEATHER * sigma)
+        y0, y1, x0, x1 = max(0, ys.min() - pad), min(h, ys.max() + pad + 1), max(0, xs.min() - pad), \
+            min(w, xs.max() + pad + 1)
+        box = np.s_[y0:y1, x0:x1]
+        skin_rgb = skin.synthesise(image, lip, shading, box, seed)
+        if skin_rgb is not None:
+            soft_sigma = SKIN_FEATHER * sigma
+            bare_a = _soft(bare[box], soft_sigma) * behind_front[box] * _soft(clothes_closed[box], sigma)
+            out[box] = _over(out[box], skin_rgb, bare_a)
 
     # The body of the garment stays on the body: over the old clothes, arms, and trousers or skirt (a longer
     # top), a little beyond for a looser cut, never out over the background.
