@@ -82,3 +82,33 @@ def test_every_top_category_dresses_the_torso(backend, astronaut_person, garment
     changed = np.abs(result.image.astype(int) - astronaut_person.image.astype(int)).max(-1) > 30
     clothes = astronaut_person.lip == 5
     assert changed[clothes].mean() > 0.4
+
+
+@pytest.fixture(scope="module")
+def portrait_person(astronaut):
+    """The astronaut as the docs' pictures frame her (768x1024, her left forearm pointing at the camera)."""
+    from server.pipeline.preprocess import Preprocessor
+
+    big = cv2.resize(astronaut, (1024, 1024), interpolation=cv2.INTER_CUBIC)
+    pre = Preprocessor()
+    try:
+        return pre.analyze_person(np.ascontiguousarray(big[:, 128:896]))
+    finally:
+        pre.close()
+
+
+def test_a_long_sleeve_covers_both_arms_in_its_colour(backend, portrait_person, garment):
+    """Along each arm, shoulder → elbow → wrist, the result shows the sleeve's green, not bare skin."""
+    green = (20, 140, 60)
+    result = backend.try_on(portrait_person, garment("long_sleeve", green)).image.astype(np.float32)
+    kp = portrait_person.keypoints
+    for chain in ((2, 3, 4), (5, 6, 7)):
+        pts = [kp[i, :2] for i in chain if kp[i, 2] > 0.3]
+        samples = [a + t * (b - a) for a, b in zip(pts[:-1], pts[1:]) for t in np.linspace(0.25, 1.0, 4)]
+        samples = [p for p in samples if 0 <= p[0] < result.shape[1] and 0 <= p[1] < result.shape[0]]
+        assert samples, chain
+        hits = 0
+        for x, y in np.round(samples).astype(int):
+            r, g, b = result[max(0, y - 4):y + 5, max(0, x - 4):x + 5].reshape(-1, 3).mean(0)
+            hits += g > 1.3 * r and g > 1.3 * b
+        assert hits >= 0.8 * len(samples), (chain, hits, len(samples))
