@@ -1,9 +1,13 @@
 """Resolving server.acgpn.precision to 'bfloat16 after G1' or not."""
 from __future__ import annotations
 
+import pytest
 import torch
 
 from server.pipeline.acgpn import precision
+from server.pipeline.acgpn.checkpoints import load_networks
+from server.pipeline.acgpn.model import ACGPN, AcgpnInputs
+from server.pipeline.acgpn.noise import request_noise
 from server.pipeline.acgpn.precision import cpu_flags, use_bf16_after_g1
 
 CPU = torch.device("cpu")
@@ -26,3 +30,25 @@ def test_auto_follows_native_bf16_support(monkeypatch):
     assert use_bf16_after_g1("auto", CPU) is torch.backends.mkldnn.is_available()
     monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset({"avx2", "avx512f"}))
     assert use_bf16_after_g1("auto", CPU) is False
+
+
+@pytest.mark.slow
+def test_bf16_after_g1_keeps_g1_and_the_warp_geometry_in_float32(seeded_checkpoints):
+    m32 = ACGPN(load_networks(seeded_checkpoints))
+    m16 = ACGPN(load_networks(seeded_checkpoints), bf16_after_g1=True)
+    assert m16.dtype == torch.float32
+    assert {p.dtype for p in (*m16.g1.parameters(), *m16.u.stn.parameters(), *m16.u.stn.buffers())} == {torch.float32}
+    assert {p.dtype for net in (m16.g2, m16.g, m16.u.conv1, m16.u.conv9) for p in net.parameters()} == {torch.bfloat16}
+    g = torch.Generator().manual_seed(0)
+    label = torch.zeros(1, 1, 256, 192)
+    label[:, :, 20:60, 70:120], label[:, :, 60:200, 40:150], label[:, :, 200:, 50:140] = 12, 4, 8
+    edge = torch.zeros(1, 1, 256, 192)
+    edge[:, :, 30:230, 30:160] = 1
+    x = AcgpnInputs(label, torch.rand(1, 3, 256, 192, generator=g) * 2 - 1,
+                    torch.rand(1, 3, 256, 192, generator=g) * 2 - 1, edge, -torch.ones(1, 18, 256, 192),
+                    tuple(request_noise(0, 1)))
+    with torch.inference_mode():
+        a, b = m32(x), m16(x)
+    torch.testing.assert_close(b.g1_sigmoid, a.g1_sigmoid, rtol=0, atol=0)   # G1 untouched
+    assert b.output.dtype == torch.float32 and b.output.shape == a.output.shape
+    assert b.output.abs().max() <= 1 and not torch.equal(b.output, a.output)  # G really ran in bfloat16

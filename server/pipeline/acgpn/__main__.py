@@ -79,7 +79,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     dtype = torch.float64 if args.float64 else torch.float32
     bf16 = use_bf16_after_g1(args.precision, torch.device(args.device))
-    model = ACGPN(nets, bf16_after_g1=bf16).to(args.device, dtype)
+    model = ACGPN(nets, bf16_after_g1=bf16).to(args.device)
+    if args.float64:
+        model.to(dtype)  # weights upcast from their float32 values (bf16 is excluded above)
     args.out.mkdir(parents=True, exist_ok=True)
     rng_seed = int(np.random.SeedSequence().entropy % (2 ** 63))
     for index, (person, garment) in enumerate(read_pairs(args.pairs)):

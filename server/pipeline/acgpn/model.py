@@ -67,36 +67,44 @@ class ACGPN(nn.Module):
 
     def __init__(self, nets: AcgpnNetworks, *, channels_last: bool = False, bf16_after_g1: bool = False) -> None:
         """channels_last: NHWC weights and inputs (faster on some CPUs/GPUs, slower on others: measure).
-        bf16_after_g1: run the three U-Nets after G1 (G2, U's refinement, G) under bfloat16 autocast – about
-        2× faster on CPUs with AMX/AVX512-BF16 and on GPUs. Not official: off for parity. G1, the loc-net
-        and the TPS grid stay in full precision so the layout and the warp geometry are unaffected."""
+        bf16_after_g1: store and run the three U-Nets after G1 (G2, U's refinement U-Net, G) in bfloat16 –
+        about 2× faster on CPUs with AMX/AVX512-BF16 and on GPUs, half their memory. Not official: off for
+        parity. G1, the loc-net and the TPS grid keep the model's dtype, so the layout and the warp geometry
+        are unaffected. Fixed at construction (the float32 weights of those U-Nets are converted in place);
+        move the model with `.to(device)` only, a later `.to(dtype)` would convert them back."""
         super().__init__()
         self.g1, self.g2, self.u, self.g = nets.g1, nets.g2, nets.u, nets.g
         self.channels_last = channels_last
         self.bf16_after_g1 = bf16_after_g1
+        if bf16_after_g1:
+            for net in self._late_unets():
+                net.to(torch.bfloat16)
         if channels_last:
             for net in (self.g1, self.g2, self.u, self.g):
                 net.to(memory_format=torch.channels_last)
         self.eval()
 
+    def _late_unets(self) -> list[nn.Module]:
+        """G2, G and the layers of U's refinement U-Net (not its STN)."""
+        return [self.g2, self.g, *(m for name, m in self.u.named_children() if name != "stn")]
+
     @property
     def dtype(self) -> torch.dtype:
-        return self.g.conv1[0].weight.dtype
+        return self.g1.conv1[0].weight.dtype
 
     @property
     def device(self) -> torch.device:
-        return self.g.conv1[0].weight.device
+        return self.g1.conv1[0].weight.device
 
     def _net_input(self, *parts: torch.Tensor) -> torch.Tensor:
         x = torch.cat(parts, 1)
         return x.contiguous(memory_format=torch.channels_last) if self.channels_last else x
 
     def _late_unet(self, net: nn.Module, x: torch.Tensor) -> torch.Tensor:
-        """A U-Net after G1, optionally under bfloat16 autocast; the result in the model's dtype."""
+        """A U-Net after G1, in bfloat16 when so configured; the result in the input's dtype."""
         if not self.bf16_after_g1:
             return net(x)
-        with torch.autocast(x.device.type, dtype=torch.bfloat16):
-            return net(x).to(x.dtype)
+        return net(x.to(torch.bfloat16)).to(x.dtype)
 
     def forward(self, x: AcgpnInputs) -> AcgpnOutputs:  # noqa: PLR0914 - one step per line, as in the spec
         dt, dev = self.dtype, self.device
