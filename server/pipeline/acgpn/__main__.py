@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--device", default="cpu", help="torch device (default cpu)")
     ap.add_argument("--precision", choices=("auto", "float32", "bfloat16"), default="float32",
                     help="networks after G1 (G2, U's U-Net, G): float32 (default, the official numbers), "
-                         "bfloat16 autocast, or auto = bfloat16 where the hardware has it natively")
+                         "bfloat16, or auto = bfloat16 where the hardware has it natively")
     args = ap.parse_args(argv)
     if args.float64 and args.precision != "float32":
         ap.error("--float64 runs every network in float64; it cannot be combined with --precision")

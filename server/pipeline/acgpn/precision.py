@@ -1,9 +1,9 @@
 """Which numeric precision runs the networks after G1 (config `server.acgpn.precision`).
 
 G1 (the parsing), the loc-net and the TPS grid always run in the model's dtype; "bfloat16" runs G2, U's
-refinement U-Net and G under bfloat16 autocast. That only pays off where the hardware computes bfloat16
-natively: Intel AMX / AVX512-BF16 CPUs (through oneDNN) and CUDA GPUs that support it. Elsewhere oneDNN
-emulates it and it is slower than float32, so "auto" picks bfloat16 only on such hardware.
+refinement U-Net and G in bfloat16 (weights converted once). That pays off where the hardware computes
+bfloat16 natively: Intel AMX / AVX512-BF16 CPUs (through oneDNN) and CUDA GPUs that support it. Elsewhere
+it is emulated (no gain expected, only the rounding), so "auto" picks bfloat16 only on such hardware.
 """
 from __future__ import annotations
 
