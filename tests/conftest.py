@@ -25,8 +25,9 @@ def astronaut():
     return data.astronaut()
 
 
-def person_photo_768x1024() -> "np.ndarray":
-    """The astronaut cropped to a 3:4 portrait at camera resolution (768x1024), as a kiosk sends her."""
+def person_photo_768x1024():
+    """The astronaut cropped to a 3:4 portrait at camera resolution (768x1024), as a kiosk sends her:
+    an (H, W, 3) uint8 RGB array."""
     import numpy as np
 
     from kiosk.demo import demo_portrait

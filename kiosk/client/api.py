@@ -18,7 +18,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util import Retry
 
 from common.config.kiosk import ClientConfig
-from kiosk.client.errors import ClientError, RequestRejected, ServerBusy, ServerUnreachable
+from kiosk.client.errors import RequestRejected, ServerBusy, ServerUnreachable
 from kiosk.client.images import decode_image_b64, decode_image_bytes, encode_jpeg_b64
 
 log = logging.getLogger(__name__)

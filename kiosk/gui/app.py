@@ -6,7 +6,6 @@ results arrive as events on the booth's queue; `_loop` polls both with `after`, 
 from __future__ import annotations
 
 import logging
-import time
 import tkinter as tk
 from pathlib import Path
 from typing import Callable
@@ -392,7 +391,7 @@ class KioskApp:
 
     def show_result(self, before: np.ndarray, after: np.ndarray, garment: Garment, mode: str) -> None:
         self._clear()
-        lay, c = self.layout, self.canvas
+        lay = self.layout
         mirror = self.config.camera.mirror
         x0, y0, x1, y1 = lay.photo_box
         aspect = after.shape[1] / after.shape[0]

@@ -5,13 +5,10 @@ from __future__ import annotations
 import re
 import shutil
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import numpy as np
 import pytest
-import requests
 import yaml
 from PIL import Image
 

@@ -7,7 +7,6 @@ import hmac
 import io
 import logging
 import re
-import sys
 import tempfile
 from pathlib import Path
 
