@@ -70,13 +70,13 @@ class EmbeddedBackend:
             landmarks = prepared.landmarks
         with _timed(timings, "targets"):
             # Everything after this works inside the box the garment and the skin zones can reach.
-            full = body_targets(landmarks, garment.mask, person.keypoints, person.lip)
+            full = body_targets(landmarks, garment.mask, person.keypoints, person.lip, garment.category)
             y0, y1, x0, x1 = _work_box(full, (h, w))
             keypoints = person.keypoints.copy()
             keypoints[:, 0] -= x0 * (keypoints[:, 2] > 0)
             keypoints[:, 1] -= y0 * (keypoints[:, 2] > 0)
             image, lip = person.image[y0:y1, x0:x1], person.lip[y0:y1, x0:x1]
-            targets = body_targets(landmarks, garment.mask, keypoints, lip)
+            targets = body_targets(landmarks, garment.mask, keypoints, lip, garment.category)
         with _timed(timings, "warp"):
             torso, sleeves = warp_garment(prepared, targets, lip.shape)
         with _timed(timings, "shading"):

@@ -169,11 +169,13 @@ class Targets:
     scale: float  # person pixels per garment pixel
     placed: dict[str, np.ndarray]  # the body point of each named torso landmark
     frame: BodyFrame
+    long_sleeves: bool = False  # the sleeves follow the whole arm to the wrist (control points along it)
 
 
 def body_targets(garment: dict[str, np.ndarray], garment_mask: np.ndarray, keypoints: np.ndarray,
-                 lip: np.ndarray) -> Targets:
-    """Pair the garment landmarks with points on the person."""
+                 lip: np.ndarray, category: str | None = None) -> Targets:
+    """Pair the garment landmarks with points on the person. `category` "long_sleeve" makes the sleeves
+    long whatever their flat proportion (otherwise that proportion decides)."""
     frame = body_frame(keypoints)
     sim, scale = similarity(garment, frame)
     sw = frame.shoulder_width
@@ -237,11 +239,12 @@ def body_targets(garment: dict[str, np.ndarray], garment_mask: np.ndarray, keypo
     if has_sleeves(garment):
         for side, idx in (("l", 0), ("r", 1)):
             sleeves.append(_sleeve_pairs(garment, side, frame.arms[idx], placed[f"shoulder_{side}"],
-                                         placed[f"armpit_{side}"], scale, frame))
+                                         placed[f"armpit_{side}"], scale, frame, category == "long_sleeve"))
     if not (np.all(np.isfinite(dst)) and all(np.all(np.isfinite(d)) for _, d in sleeves)):
         raise NoGarmentFound("The garment's shape could not be read: photograph it flat, front up, whole.")
+    long_sleeves = any(len(s) > 4 for s, _ in sleeves)  # seam pair + cuff pair only for a short sleeve
     return Targets(np.array(src), np.array(dst), sleeves, (placed["hem_l"], placed["hem_r"]), scale, placed,
-                   frame)
+                   frame, long_sleeves)
 
 
 def _squeezed(p: np.ndarray, frame: BodyFrame, squeeze: float) -> np.ndarray:
@@ -263,8 +266,10 @@ def _garment_side_points(mask: np.ndarray, y: float, cx: float) -> tuple[np.ndar
 
 
 def _sleeve_pairs(garment: dict[str, np.ndarray], side: str, arm: np.ndarray, t_shoulder: np.ndarray,
-                  t_armpit: np.ndarray, scale: float, frame: BodyFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Control points along both edges of one sleeve, laid along the arm polyline."""
+                  t_armpit: np.ndarray, scale: float, frame: BodyFrame,
+                  long: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Control points along both edges of one sleeve, laid along the arm polyline. `long`: the garment is
+    known to have long sleeves."""
     g_sh, g_pit = garment[f"shoulder_{side}"], garment[f"armpit_{side}"]
     g_out, g_in = garment[f"sleeve_{side}_out"], garment[f"sleeve_{side}_in"]
     g_root, g_cuff = (g_sh + g_pit) / 2, (g_out + g_in) / 2
@@ -278,9 +283,12 @@ def _sleeve_pairs(garment: dict[str, np.ndarray], side: str, arm: np.ndarray, t_
         length = arm_length  # a long sleeve ends at the wrist, whatever the arm's length
     body_centre = frame.neck + frame.down * frame.shoulder_width
     src, dst = [g_sh, g_pit], [t_shoulder, t_armpit]
-    # Short or long is the garment's own proportion (an arm foreshortened towards the camera shortens a
-    # long sleeve but it still follows the arm to the wrist).
-    stations = SLEEVE_STATIONS if natural >= SHORT_SLEEVE * root_w else (1.0,)
+    # Short or long is the garment's category, else its own proportion (an arm foreshortened towards the
+    # camera shortens a long sleeve but it still follows the arm to the wrist). A flat long sleeve with a
+    # deep armhole (a wide seam, heathered knits) reads short by proportion, so the category wins.
+    if long:
+        length = arm_length  # a long sleeve by category ends at the wrist too
+    stations = SLEEVE_STATIONS if long or natural >= SHORT_SLEEVE * root_w else (1.0,)
     for t in stations:
         centre, direction = polyline_point(poly, t * length)
         normal = np.array([-direction[1], direction[0]])

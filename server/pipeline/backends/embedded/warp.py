@@ -150,6 +150,7 @@ class PreparedGarment:
     landmarks: dict[str, np.ndarray]
     pieces: list[np.ndarray]  # (H, W, 4) uint8 RGBA: the body first, then one per sleeve
     areas: list[int]  # garment pixels per piece
+    whole: np.ndarray  # (H, W, 4) uint8 RGBA: all pieces together
 
 
 def prepare_garment(rgb: np.ndarray, mask: np.ndarray, category: str) -> PreparedGarment:
@@ -157,19 +158,24 @@ def prepare_garment(rgb: np.ndarray, mask: np.ndarray, category: str) -> Prepare
     clean = cv2.erode((mask > 127).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
     body, sleeves = split_sleeves(cut_neck_opening(clean, landmarks, rgb), landmarks)
     pieces = [np.dstack([rgb, piece.astype(np.uint8) * 255]) for piece in [body, *sleeves]]
-    return PreparedGarment(landmarks, pieces, [int(p.sum()) for p in [body, *sleeves]])
+    whole = np.dstack([rgb, np.logical_or.reduce([body, *sleeves]).astype(np.uint8) * 255])
+    return PreparedGarment(landmarks, pieces, [int(p.sum()) for p in [body, *sleeves]], whole)
 
 
 def _warp_piece(rgba: np.ndarray, src: np.ndarray, dst: np.ndarray, shape: tuple[int, int],
-                regularization: float, margin: float) -> tuple[WarpedLayer, float]:
+                regularization: float, margin: float,
+                fill: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[WarpedLayer, float, float]:
     """The piece warped onto the canvas, and the share of it that the warp folds over. Only the box
-    round the piece's control points is sampled."""
+    round the piece's control points is sampled. `fill` = (the whole garment as RGBA, the torso layer's
+    alpha): the whole garment is sampled through the same spline inside the control points' hull where
+    neither the piece nor the torso is (see `warp_garment`). Also returns the piece's own area (pixels);
+    the folded share is the piece's."""
     h, w = shape
     rgb = np.zeros((h, w, 3), np.float32)
     alpha = np.zeros((h, w), np.float32)
     box = _hull_box(dst, margin, shape)
     if box is None:
-        return WarpedLayer(rgb, alpha), 0.0
+        return WarpedLayer(rgb, alpha), 0.0, 0.0
     x0, y0, x1, y1 = box
     origin = np.array([x0, y0], np.float64)
     tps = fit_tps(src, dst - origin, regularization=regularization)
@@ -177,9 +183,18 @@ def _warp_piece(rgba: np.ndarray, src: np.ndarray, dst: np.ndarray, shape: tuple
     out = cv2.remap(rgba, grid[..., 0], grid[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
                     borderValue=0)
     a = out[..., 3].astype(np.float32) * (1 / 255) * _region(dst - origin, (y1 - y0, x1 - x0), margin)
+    folded, own = _folded_share(grid[::4, ::4], a[::4, ::4] > 0.5), float(a.sum())
+    if fill is not None:
+        whole = cv2.remap(fill[0], grid[..., 0], grid[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                          borderValue=0)
+        extra = whole[..., 3].astype(np.float32) * (1 / 255) * _region(dst - origin, (y1 - y0, x1 - x0), 0) \
+            * (1 - a) * (1 - fill[1][y0:y1, x0:x1])
+        total = np.maximum(a + extra, 1e-6)[..., None]
+        out = (out[..., :3] * a[..., None] + whole[..., :3] * extra[..., None]) / total
+        a = a + extra
     rgb[y0:y1, x0:x1] = out[..., :3]
     alpha[y0:y1, x0:x1] = a
-    return WarpedLayer(rgb, alpha), _folded_share(grid[::4, ::4], a[::4, ::4] > 0.5)
+    return WarpedLayer(rgb, alpha), folded, own
 
 
 def warp_garment(garment: PreparedGarment, targets: Targets,
@@ -187,18 +202,25 @@ def warp_garment(garment: PreparedGarment, targets: Targets,
     """Torso layer and sleeve layers of the garment on a canvas of `shape` (H, W)."""
     reach = 0.35 * float(np.linalg.norm(targets.placed["shoulder_r"] - targets.placed["shoulder_l"]))
     body = garment.pieces[0]
-    torso, folded = _warp_piece(body, targets.torso_src, targets.torso_dst, shape, TORSO_REGULARIZATION, reach)
+    torso, folded, _ = _warp_piece(body, targets.torso_src, targets.torso_dst, shape, TORSO_REGULARIZATION, reach)
     if folded > MAX_FOLDED:  # misread landmarks: a stiffer, nearly affine spline still fits the body
-        torso, _ = _warp_piece(body, targets.torso_src, targets.torso_dst, shape, STIFF_REGULARIZATION, reach)
+        torso, _, _ = _warp_piece(body, targets.torso_src, targets.torso_dst, shape, STIFF_REGULARIZATION, reach)
+    # Between the torso's side and a sleeve, inside the sleeve's control points, a sleeve spline can map
+    # to the garment's body instead of the sleeve (a wide seam on the person, a thin sleeve top in the
+    # flat photo, e.g. when the photo's shadow fills the armpit notch): the upper arm would show through a
+    # hole. There the same spline samples the whole garment (the same fabric), never over the torso layer.
+    # Only long sleeves: their control points run along the whole arm; a short sleeve's hull (seam and
+    # cuff) would fill out into a cape where its arm hangs away from the body.
+    fill = (garment.whole, torso.alpha) if targets.long_sleeves else None
     layers = []
     for piece, area, (src, dst) in zip(garment.pieces[1:], garment.areas[1:], targets.sleeves):
-        layer, folded = _warp_piece(piece, src, dst, shape, SLEEVE_REGULARIZATION, 0.5 * reach)
+        layer, folded, own = _warp_piece(piece, src, dst, shape, SLEEVE_REGULARIZATION, 0.5 * reach, fill)
         if folded > MAX_FOLDED:  # an arm bent sharply (or a forearm pointing at the camera): stiffer
-            layer, folded = _warp_piece(piece, src, dst, shape, STIFF_REGULARIZATION, 0.5 * reach)
+            layer, folded, own = _warp_piece(piece, src, dst, shape, STIFF_REGULARIZATION, 0.5 * reach, fill)
         # A sleeve whose landmarks were misread folds or balloons; leave it out rather than draw a slab
         # (the arm then shows, and the old sleeve becomes skin). Its expected area is the garment's, scaled
         # as its control points are: an arm foreshortened towards the camera rightly gets a short sleeve.
         expected = area * _hull_area(dst) / max(_hull_area(src), 1.0)
-        if folded <= MAX_FOLDED and 0.3 * expected <= float(layer.alpha.sum()) <= 3.0 * expected:
+        if folded <= MAX_FOLDED and 0.3 * expected <= own <= 3.0 * expected:
             layers.append(layer)
     return torso, layers
