@@ -21,6 +21,7 @@ from server.errors import ApiError
 from server.gate import InferenceGate
 from server.pipeline.backends.base import TryOnBackend
 from server.pipeline.errors import BackendUnavailable
+from server.pipeline.timing import timed
 from server.pipeline.types import GarmentAnalysis, TryOnResult
 
 if TYPE_CHECKING:
@@ -115,16 +116,14 @@ class TryOnService:
                category: str, seed: int) -> TryOnOutcome:
         timings: dict[str, float] = {}
         if garment is not None:
-            t0 = time.perf_counter()
-            garment_analysis: GarmentAnalysis = self.catalog.analysis(garment)
-            timings["garment_mask"] = (time.perf_counter() - t0) * 1000
+            with timed(timings, "garment_mask"):
+                garment_analysis: GarmentAnalysis = self.catalog.analysis(garment)
             category = garment.category
         else:
             garment_analysis = self.preprocessor.analyze_garment(garment_image, category=category, timings=timings)
         person = self.preprocessor.analyze_person(person_rgb, category=category, timings=timings)
-        t0 = time.perf_counter()
-        result = self.backend.try_on(person, garment_analysis, seed=seed)
-        timings["tryon"] = (time.perf_counter() - t0) * 1000
+        with timed(timings, "tryon"):
+            result = self.backend.try_on(person, garment_analysis, seed=seed)
         for stage, ms in result.timings_ms.items():
             timings[f"tryon.{stage}"] = ms
         return TryOnOutcome(result, self.backend.name, timings, person.warnings + result.warnings)

@@ -4,11 +4,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from server.pipeline.acgpn.unet import instance_norm
+
 NUM_CONTROL_POINTS = 25
-
-
-def _norm(channels: int) -> nn.InstanceNorm2d:
-    return nn.InstanceNorm2d(channels, affine=False, track_running_stats=False)
 
 
 class LocalizationCNN(nn.Module):
@@ -19,11 +17,11 @@ class LocalizationCNN(nn.Module):
 
     def __init__(self, input_nc: int = 5) -> None:
         super().__init__()
-        layers: list[nn.Module] = [nn.Conv2d(input_nc, 8, 4, 2, 1), nn.ReLU(), _norm(8)]
+        layers: list[nn.Module] = [nn.Conv2d(input_nc, 8, 4, 2, 1), nn.ReLU(), instance_norm(8)]
         for c_in, c_out in ((8, 16), (16, 32), (32, 64), (64, 128), (128, 256)):
-            layers += [nn.Conv2d(c_in, c_out, 4, 2, 1), _norm(c_out), nn.ReLU()]
+            layers += [nn.Conv2d(c_in, c_out, 4, 2, 1), instance_norm(c_out), nn.ReLU()]
         for _ in range(2):
-            layers += [nn.Conv2d(256, 256, 3, 1, 1), _norm(256), nn.ReLU()]
+            layers += [nn.Conv2d(256, 256, 3, 1, 1), instance_norm(256), nn.ReLU()]
         self.model = nn.Sequential(*layers)
         self.pool = nn.MaxPool2d(2)
         self.fc1 = nn.Linear(512, 128)

@@ -12,22 +12,23 @@ import torch
 from torch import nn
 
 
-def _norm(channels: int) -> nn.InstanceNorm2d:
+def instance_norm(channels: int) -> nn.InstanceNorm2d:
+    """ACGPN's InstanceNorm: no affine parameters, no running statistics (so no state_dict entries)."""
     return nn.InstanceNorm2d(channels, affine=False, track_running_stats=False)
 
 
 def _double_conv(c_in: int, c_out: int) -> nn.Sequential:
     """Conv-IN-ReLU twice (parameter indices 0 and 3)."""
     return nn.Sequential(
-        nn.Conv2d(c_in, c_out, 3, padding=1), _norm(c_out), nn.ReLU(),
-        nn.Conv2d(c_out, c_out, 3, padding=1), _norm(c_out), nn.ReLU(),
+        nn.Conv2d(c_in, c_out, 3, padding=1), instance_norm(c_out), nn.ReLU(),
+        nn.Conv2d(c_out, c_out, 3, padding=1), instance_norm(c_out), nn.ReLU(),
     )
 
 
 def _up(c_in: int, c_out: int) -> nn.Sequential:
     """Nearest ×2, Conv-IN-ReLU (parameter index 1)."""
     return nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"),
-                         nn.Conv2d(c_in, c_out, 3, padding=1), _norm(c_out), nn.ReLU())
+                         nn.Conv2d(c_in, c_out, 3, padding=1), instance_norm(c_out), nn.ReLU())
 
 
 class RefineUNet(nn.Module):
@@ -47,8 +48,8 @@ class RefineUNet(nn.Module):
         self.up8, self.conv8 = _up(256, 128), _double_conv(256, 128)
         self.up9 = _up(128, 64)
         self.conv9 = nn.Sequential(
-            nn.Conv2d(128, 64, 3, padding=1), _norm(64), nn.ReLU(),
-            nn.Conv2d(64, 64, 3, padding=1), _norm(64), nn.ReLU(),
+            nn.Conv2d(128, 64, 3, padding=1), instance_norm(64), nn.ReLU(),
+            nn.Conv2d(64, 64, 3, padding=1), instance_norm(64), nn.ReLU(),
             nn.Conv2d(64, output_nc, 3, padding=1),
         )
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import time
 
 import numpy as np
 import torch
@@ -17,6 +16,7 @@ from server.pipeline.acgpn.model import ACGPN, AcgpnInputs
 from server.pipeline.acgpn.noise import request_noise
 from server.pipeline.acgpn.precision import use_bf16_after_g1
 from server.pipeline.errors import BackendUnavailable
+from server.pipeline.timing import timed
 from server.pipeline.types import COCO18, GarmentAnalysis, PersonAnalysis, TryOnResult
 
 log = logging.getLogger(__name__)
@@ -78,20 +78,16 @@ class AcgpnBackend:
 
     def try_on(self, person: PersonAnalysis, garment: GarmentAnalysis, *, seed: int = 0) -> TryOnResult:
         timings: dict[str, float] = {}
-        t0 = time.perf_counter()
-        frame = frame_person(person.person_mask, person.keypoints)
-        p, g = person_tensors(person, frame), garment_tensors(garment)
-        inputs = AcgpnInputs(label=p["label"], image=p["image"], color=g["color"], edge=g["edge"],
-                             pose=p["pose"], noise=tuple(request_noise(seed, 1)))
-        t1 = time.perf_counter()
-        timings["acgpn_inputs"] = (t1 - t0) * 1000
-        with self._lock, torch.inference_mode():
+        with timed(timings, "acgpn_inputs"):
+            frame = frame_person(person.person_mask, person.keypoints)
+            p, g = person_tensors(person, frame), garment_tensors(garment)
+            inputs = AcgpnInputs(label=p["label"], image=p["image"], color=g["color"], edge=g["edge"],
+                                 pose=p["pose"], noise=tuple(request_noise(seed, 1)))
+        with timed(timings, "acgpn_networks"), self._lock, torch.inference_mode():
             out = self.model(inputs)
             result = to_rgb_uint8(out.output)[0]
             layout = generated_layout(out)[0, 0].to(torch.uint8).cpu().numpy()
-        t2 = time.perf_counter()
-        timings["acgpn_networks"] = (t2 - t1) * 1000
-        image = paste_back_full_res(person.image, person.labels, frame, result, layout,
-                                    paste_untouched=self.config.paste_back)
-        timings["acgpn_paste_back"] = (time.perf_counter() - t2) * 1000
+        with timed(timings, "acgpn_paste_back"):
+            image = paste_back_full_res(person.image, person.labels, frame, result, layout,
+                                        paste_untouched=self.config.paste_back)
         return TryOnResult(image=image, timings_ms=timings)

@@ -5,9 +5,7 @@ resizes to 256 px internally anyway) and the label maps and mask are upsampled t
 """
 from __future__ import annotations
 
-import time
-from contextlib import contextmanager
-from typing import Iterator, Optional
+from typing import Optional
 
 import cv2
 import numpy as np
@@ -21,19 +19,11 @@ from server.pipeline.preprocess.labels import lip_to_acgpn
 from server.pipeline.preprocess.parsing import make_parser
 from server.pipeline.preprocess.people import PeopleFinder
 from server.pipeline.preprocess.pose import OpenPoseCoco, coco18_from_blazepose, scale_keypoints
+from server.pipeline.timing import timed
 from server.pipeline.types import GARMENT_CATEGORIES, GarmentAnalysis, PersonAnalysis
 
 WORK_SIZE = 512
 MIN_SIDE = 64
-
-
-@contextmanager
-def _timed(timings: dict[str, float], key: str) -> Iterator[None]:
-    start = time.perf_counter()
-    try:
-        yield
-    finally:
-        timings[key] = timings.get(key, 0.0) + (time.perf_counter() - start) * 1000
 
 
 def _check_image(rgb: np.ndarray, what: str) -> None:
@@ -79,23 +69,23 @@ class Preprocessor:
         small_size = (max(1, round(width * scale)), max(1, round(height * scale)))
         small = cv2.resize(rgb, small_size, interpolation=cv2.INTER_AREA) if scale < 1 else rgb
 
-        with _timed(timings, "people"):
+        with timed(timings, "people"):
             selection = self._people.select(small)
             x0, y0, x1, y1 = selection.box
             region = np.ascontiguousarray(small[y0:y1, x0:x1])
             if selection.others is not None:
                 region = region.copy()
                 region[selection.others[y0:y1, x0:x1]] = np.median(small[~selection.others], axis=0).astype(np.uint8)
-        with _timed(timings, "pose"):
+        with timed(timings, "pose"):
             body = self._body.observe(region)
             warnings = selection.warnings + check_person(body, region.shape[1], region.shape[0])
             if self._openpose is not None:
                 keypoints = self._openpose.estimate(region)
             else:
                 keypoints = coco18_from_blazepose(body.landmarks, region.shape[1], region.shape[0])
-        with _timed(timings, "parsing"):
+        with timed(timings, "parsing"):
             lip_region = self._parser.parse(region, body)
-        with _timed(timings, "upsample"):
+        with timed(timings, "upsample"):
             lip_small = np.zeros(small.shape[:2], np.uint8)
             mask_small = np.zeros(small.shape[:2], np.float32)
             lip_small[y0:y1, x0:x1] = lip_region
@@ -116,7 +106,7 @@ class Preprocessor:
         _check_category(category)
         _check_image(rgb, "garment photo")
         timings = {} if timings is None else timings
-        with _timed(timings, "garment_mask"):
+        with timed(timings, "garment_mask"):
             mask = self._garments.mask(rgb)
         check_garment_mask(mask)
         return GarmentAnalysis(rgb, mask, category)

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-import time
 from collections import OrderedDict
-from contextlib import contextmanager
 
 import numpy as np
 
@@ -15,6 +13,7 @@ from server.pipeline.backends.embedded.compose import compose
 from server.pipeline.backends.embedded.shading import shading_map
 from server.pipeline.backends.embedded.warp import PreparedGarment, prepare_garment, warp_garment
 from server.pipeline.errors import UnsupportedCategory
+from server.pipeline.timing import timed
 from server.pipeline.types import GARMENT_CATEGORIES, GarmentAnalysis, PersonAnalysis, TryOnResult
 
 
@@ -65,10 +64,10 @@ class EmbeddedBackend:
                 f"'{garment.category}' is not supported yet.")
         timings: dict[str, float] = {}
         h, w = person.image.shape[:2]
-        with _timed(timings, "landmarks"):
+        with timed(timings, "landmarks"):
             prepared = self._prepared(garment)
             landmarks = prepared.landmarks
-        with _timed(timings, "targets"):
+        with timed(timings, "targets"):
             # Everything after this works inside the box the garment and the skin zones can reach.
             full = body_targets(landmarks, garment.mask, person.keypoints, person.lip, garment.category)
             y0, y1, x0, x1 = _work_box(full, (h, w))
@@ -77,11 +76,11 @@ class EmbeddedBackend:
             keypoints[:, 1] -= y0 * (keypoints[:, 2] > 0)
             image, lip = person.image[y0:y1, x0:x1], person.lip[y0:y1, x0:x1]
             targets = body_targets(landmarks, garment.mask, keypoints, lip, garment.category)
-        with _timed(timings, "warp"):
+        with timed(timings, "warp"):
             torso, sleeves = warp_garment(prepared, targets, lip.shape)
-        with _timed(timings, "shading"):
+        with timed(timings, "shading"):
             shading = shading_map(image, lip)
-        with _timed(timings, "compose"):
+        with timed(timings, "compose"):
             result = person.image.copy()
             neckline = np.array([targets.placed[k] for k in ("neck_l", "neck_front", "neck_r")])
             result[y0:y1, x0:x1] = compose(image, lip, torso, sleeves, shading, targets.hem_line, targets.frame,
@@ -110,13 +109,6 @@ def _work_box(targets: Targets, shape: tuple[int, int]) -> tuple[int, int, int, 
     x0, y0 = max(0, x0), max(0, y0)
     x1, y1 = min(w, max(x1, x0 + 8)), min(h, max(y1, y0 + 8))
     return y0, y1, x0, x1
-
-
-@contextmanager
-def _timed(timings: dict[str, float], key: str):
-    start = time.perf_counter()
-    yield
-    timings[key] = (time.perf_counter() - start) * 1000.0
 
 
 def _synthetic_pair() -> tuple[PersonAnalysis, GarmentAnalysis]:
