@@ -9,6 +9,15 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 
 
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on right now (for servers the tests start)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
     """../shared: research-only data (VITON samples, ACGPN parity kit). Present in CI, absent on users' machines."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import urllib.request
@@ -13,16 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import free_port
 from tests.deploy.conftest import REPO
 
 GUNICORN = Path(sys.executable).parent / "gunicorn"
 CONF = REPO / "server/gunicorn.conf.py"
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _env(config: Path, **extra: str) -> dict[str, str]:
@@ -80,7 +75,7 @@ def test_a_bad_config_stops_gunicorn_with_the_key_named(tmp_path):
 
 @pytest.mark.slow
 def test_ready_comes_from_a_warm_worker_then_watchdog_pings_follow(tmp_path, notify_socket):
-    port = _free_port()
+    port = free_port()
     config = tmp_path / "config.yaml"
     config.write_text(f"server:\n  port: {port}\n  catalog:\n    cache_dir: {tmp_path / 'cache'}\n")
     process = subprocess.Popen(

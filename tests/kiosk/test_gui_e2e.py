@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -22,7 +21,7 @@ from kiosk.client import TryOnClient
 from kiosk.demo import demo_person_photo
 from kiosk.gui import layout as L
 from kiosk.gui.framing import PORTRAIT, portrait_crop
-from tests.conftest import REPO
+from tests.conftest import REPO, free_port
 
 pytestmark = [
     pytest.mark.slow,
@@ -32,11 +31,6 @@ pytestmark = [
 ]
 SHOTS = os.environ.get("KIOSK_SCREENSHOTS")  # a folder to keep the screenshots in (for docs/images)
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def hex_rgb(colour: str) -> np.ndarray:

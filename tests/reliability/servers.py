@@ -9,7 +9,6 @@ import base64
 import io
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,14 +18,11 @@ from typing import Any
 import requests
 import yaml
 
+from tests.conftest import free_port
+
 REPO = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def write_config(folder: Path, server: dict[str, Any]) -> Path:
