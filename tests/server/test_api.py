@@ -298,3 +298,11 @@ def test_missing_user_supplied_parser_falls_back_to_the_packaged_one(server_conf
         assert "missing-schp.pth" in body["reason"] and "packaged" in body["reason"]
     finally:
         app.extensions["tryon"].close()
+
+
+def test_photo_too_small_for_the_pipeline_says_image_too_small(client, garment_id):
+    # 48 px decodes (the API's floor is 32) but is below what the pipeline analyses (64).
+    small = Image.fromarray(person_photo_768x1024()).resize((48, 64))
+    message = _error(client.post("/v1/tryon", json={"person_image": b64(small), "garment_id": garment_id}), 400,
+                     "image_too_small")
+    assert "64" in message

@@ -30,7 +30,8 @@ def _check_image(rgb: np.ndarray, what: str) -> None:
     if not isinstance(rgb, np.ndarray) or rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
         raise PipelineError(f"The {what} must be an RGB image.")
     if min(rgb.shape[:2]) < MIN_SIDE:
-        raise PipelineError(f"The {what} is too small ({rgb.shape[1]}×{rgb.shape[0]} px); send at least {MIN_SIDE} px.")
+        raise PipelineError(f"The {what} is too small ({rgb.shape[1]}×{rgb.shape[0]} px); send at least {MIN_SIDE} px.",
+                            code="image_too_small")
 
 
 def _check_category(category: str) -> None:
