@@ -1,0 +1,239 @@
+"""Train the learned human parser (`ParserNet`) on the cache written by `server.train.parser_cache`.
+
+    .venv/bin/python -m server.train.parser --cache ~/.cache/fitting-booth/parser-cache --run runs/parser \\
+        [--variant photo+mediapipe] [--height 256] [--samples 60000] [--init runs/parser-128/last.pt]
+    .venv/bin/python -m server.train.parser --run runs/parser --export server/weights/parser.pt
+
+Rerunning the same command resumes from `RUN/last.pt` exactly (model, optimiser, schedule, data order). The
+validation rows (the last 500 ids of pairs.txt) are never trained on; their IoU is logged to `RUN/log.jsonl`
+and a contact sheet (photo | prediction | target) is written at every validation.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from torch.nn import functional as F
+
+from server.pipeline.preprocess.labels import LIP_TO_ACGPN
+from server.pipeline.preprocess.parsing.learned import input_tensor
+from server.pipeline.preprocess.parsing.network import INPUTS, ParserNet
+from server.train.checkpoint import load_checkpoint, save_checkpoint
+from server.train.parser_cache import open_cache
+
+# Mirror pairs: COCO-18 right/left joints, LIP-20 left/right arm, leg, shoe.
+COCO_MIRROR = [0, 1, 5, 6, 7, 2, 3, 4, 11, 12, 13, 8, 9, 10, 15, 14, 17, 16]
+LIP_MIRROR = torch.tensor([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 15, 14, 17, 16, 19, 18])
+# The ACGPN labels the try-on relies on, as docs/preprocessing.md reports them.
+REPORTED = {"hair": 1, "upper": 4, "pants": 8, "left_arm": 11, "face": 12, "right_arm": 13}
+CHECKPOINT_EVERY_S = 600
+
+
+class Batches:
+    """The cached rows held in memory as tensors, served in a seeded per-epoch order."""
+
+    def __init__(self, cache: dict[str, np.ndarray], rows: np.ndarray) -> None:
+        self.rows = rows
+        self.rgb = torch.from_numpy(np.ascontiguousarray(cache["rgb"][rows])).permute(0, 3, 1, 2)  # (N, 3, H, W)
+        self.mask = torch.from_numpy(np.ascontiguousarray(cache["person_mask"][rows]))[:, None]  # (N, 1, H, W)
+        self.face = torch.from_numpy(np.ascontiguousarray(cache["face"][rows]))[:, None]
+        self.keypoints = torch.from_numpy(np.ascontiguousarray(cache["keypoints"][rows]))  # (N, 18, 3)
+        self.heuristic = torch.from_numpy(np.ascontiguousarray(cache["heuristic"][rows]))  # (N, H, W)
+        self.target = torch.from_numpy(np.ascontiguousarray(cache["target"][rows]))  # (N, H, W)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def take(self, index: torch.Tensor) -> dict[str, torch.Tensor]:
+        return {"rgb": self.rgb[index], "mask": self.mask[index], "face": self.face[index],
+                "keypoints": self.keypoints[index].clone(), "heuristic": self.heuristic[index],
+                "target": self.target[index]}
+
+
+def augment(batch: dict[str, torch.Tensor], generator: torch.Generator) -> dict[str, torch.Tensor]:
+    """Horizontal flips with left/right swapped, and colour jitter on the photo (the light and background
+    variety is already in the cached composites, where MediaPipe saw it)."""
+    flip = torch.rand(len(batch["rgb"]), generator=generator) < 0.5
+    out = dict(batch)
+    for key in ("rgb", "mask", "face", "heuristic", "target"):
+        out[key] = torch.where(flip.view(-1, *[1] * (batch[key].dim() - 1)), batch[key].flip(-1), batch[key])
+    for key in ("heuristic", "target"):
+        out[key] = torch.where(flip[:, None, None], LIP_MIRROR[out[key].long()].to(torch.uint8), out[key])
+    mirrored = batch["keypoints"][:, COCO_MIRROR].clone()
+    mirrored[..., 0] = torch.where(mirrored[..., 2] > 0, 1 - mirrored[..., 0], mirrored[..., 0])
+    out["keypoints"] = torch.where(flip[:, None, None], mirrored, batch["keypoints"])
+    rgb = out["rgb"].float()
+    n = len(rgb)
+    gain = 1 + 0.25 * (2 * torch.rand(n, 1, 1, 1, generator=generator) - 1)
+    bias = 20 * (2 * torch.rand(n, 1, 1, 1, generator=generator) - 1)
+    grey = rgb.mean(1, keepdim=True)
+    saturation = 1 + 0.4 * (2 * torch.rand(n, 1, 1, 1, generator=generator) - 1)
+    rgb = (grey + (rgb - grey) * saturation) * gain + bias
+    out["rgb"] = rgb.clamp(0, 255).to(torch.uint8)
+    return out
+
+
+def at_height(batch: dict[str, torch.Tensor], height: int) -> dict[str, torch.Tensor]:
+    """The batch at the training resolution (area for images, nearest for labels; keypoints are fractions)."""
+    factor = batch["rgb"].shape[-2] // height
+    if factor == 1:
+        return batch
+    out = dict(batch)
+    for key in ("rgb", "mask", "face"):
+        out[key] = F.avg_pool2d(batch[key].float(), factor).round().to(torch.uint8)
+    for key in ("heuristic", "target"):
+        out[key] = batch[key][:, factor // 2::factor, factor // 2::factor]
+    return out
+
+
+def learning_rate(step: int, steps: int, peak: float) -> float:
+    """Linear warm-up over the first 3 % of the steps, then a cosine to zero. A function of the step, not a
+    scheduler's state, so a resumed run with a larger --samples simply stretches the rest of the curve."""
+    warmup = max(1, int(0.03 * steps))
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    return float(0.5 * peak * (1 + np.cos(np.pi * min(1.0, (step - warmup) / max(1, steps - warmup)))))
+
+
+def forward(net: ParserNet, batch: dict[str, torch.Tensor], variant: str) -> torch.Tensor:
+    x = input_tensor(batch["rgb"], batch["mask"], batch["keypoints"], batch["face"], variant, batch["heuristic"])
+    with torch.autocast("cpu", torch.bfloat16):
+        return net(x).float()  # (B, 20, H, W)
+
+
+@torch.inference_mode()
+def validate(net: ParserNet, data: Batches, variant: str, height: int) -> dict[str, float]:
+    """IoU of each reported ACGPN label, intersections and unions summed over the validation rows."""
+    net.eval()
+    acgpn = torch.from_numpy(LIP_TO_ACGPN)
+    inter, union = torch.zeros(14), torch.zeros(14)
+    for start in range(0, len(data), 32):
+        batch = at_height(data.take(torch.arange(start, min(start + 32, len(data)))), height)
+        pred = acgpn[forward(net, batch, variant).argmax(1)]
+        truth = acgpn[batch["target"].long()]
+        for label in REPORTED.values():
+            p, t = pred == label, truth == label
+            inter[label] += (p & t).sum()
+            union[label] += (p | t).sum()
+    net.train()
+    iou = {name: float(inter[label] / union[label].clamp(min=1)) for name, label in REPORTED.items()}
+    iou["mean6"] = float(np.mean(list(iou.values())))
+    return iou
+
+
+@torch.inference_mode()
+def contact_sheet(net: ParserNet, data: Batches, variant: str, height: int, path: Path) -> None:
+    """Photo | prediction | target for 8 validation rows, in a fixed palette."""
+    net.eval()
+    batch = at_height(data.take(torch.arange(0, len(data), max(1, len(data) // 8))[:8]), height)
+    pred = forward(net, batch, variant).argmax(1)
+    palette = torch.from_numpy(np.random.default_rng(1).integers(40, 255, (20, 3)).astype(np.uint8))
+    palette[0] = 0
+    tiles = [torch.cat([batch["rgb"][i].permute(1, 2, 0), palette[pred[i]], palette[batch["target"][i].long()]], 1)
+             for i in range(len(pred))]
+    tiles += [torch.zeros_like(tiles[0])] * (-len(tiles) % 4)
+    Image.fromarray(torch.cat([torch.cat(tiles[i:i + 4], 1) for i in range(0, len(tiles), 4)], 0).numpy()).save(path)
+    net.train()
+
+
+def export(run: Path, out: Path) -> None:
+    """Write the shipped weights file: the network and what `load_parser_net` needs to rebuild it."""
+    state = load_checkpoint(run / "last.pt")
+    args = state["args"]
+    torch.save({"variant": args["variant"], "widths": args["widths"], "state_dict": state["model"],
+                "samples_seen": state["samples_seen"], "validation": state["validation"]}, out)
+    print(f"wrote {out}: {args['variant']}, widths {args['widths']}, {state['samples_seen']} samples seen, "
+          f"validation {state['validation']}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cache", type=Path, default=Path("~/.cache/fitting-booth/parser-cache"))
+    parser.add_argument("--run", type=Path, required=True, help="folder for checkpoints, log and contact sheets")
+    parser.add_argument("--variant", choices=list(INPUTS), default="photo+mediapipe")
+    parser.add_argument("--widths", type=int, nargs="+", default=[16, 32, 64, 128, 192])
+    parser.add_argument("--height", type=int, choices=[128, 256], default=256, help="training resolution")
+    parser.add_argument("--samples", type=int, default=60_000, help="samples to train on (sets the LR schedule)")
+    parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--validate-every", type=int, default=4000, help="samples")
+    parser.add_argument("--init", type=Path, help="start from this run's weights (e.g. a 128-px pre-training)")
+    parser.add_argument("--limit", type=int, default=0, help="train on the first N rows only (tests)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--export", type=Path, help="write the shipped weights file from RUN/last.pt and stop")
+    args = parser.parse_args()
+    if args.export:
+        return export(args.run, args.export)
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    args.run.mkdir(parents=True, exist_ok=True)
+    cache = open_cache(args.cache.expanduser())
+    meta = json.loads((args.cache.expanduser() / "meta.json").read_text())
+    done = np.asarray(cache["done"])
+    val_start = len(meta["ids"]) - len(meta["val_ids"])
+    rows = np.flatnonzero(done == 1)
+    train_rows, val_rows = rows[rows < val_start], rows[rows >= val_start]
+    if args.limit:
+        train_rows, val_rows = train_rows[:args.limit], val_rows[:max(8, args.limit // 4)]
+    train, val = Batches(cache, train_rows), Batches(cache, val_rows)
+    print(f"{len(train)} training rows, {len(val)} validation rows, variant {args.variant}, {args.height} px",
+          flush=True)
+
+    net = ParserNet(INPUTS[args.variant], tuple(args.widths))
+    optimiser = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=1e-4)
+    steps = max(1, args.samples // args.batch)
+    state = {"step": 0, "samples_seen": 0, "validation": None, "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}}
+    last = args.run / "last.pt"
+    if last.exists():
+        saved = load_checkpoint(last)
+        net.load_state_dict(saved["model"])
+        optimiser.load_state_dict(saved["optimiser"])
+        state.update({k: saved[k] for k in ("step", "samples_seen", "validation")})
+        print(f"resumed at step {state['step']} ({state['samples_seen']} samples)", flush=True)
+    elif args.init:
+        net.load_state_dict(load_checkpoint(args.init)["model"])
+        print(f"initialised from {args.init}", flush=True)
+
+    steps_per_epoch = len(train) // args.batch
+    log = open(args.run / "log.jsonl", "a")
+    saved_at, started, losses = time.monotonic(), time.monotonic(), []
+    while state["step"] < steps:
+        epoch, position = divmod(state["step"], steps_per_epoch)
+        order = torch.randperm(len(train), generator=torch.Generator().manual_seed(args.seed * 100_003 + epoch))
+        generator = torch.Generator().manual_seed(args.seed * 1_000_003 + state["step"])
+        batch = at_height(augment(train.take(order[position * args.batch:(position + 1) * args.batch]), generator),
+                          args.height)
+        for group in optimiser.param_groups:
+            group["lr"] = learning_rate(state["step"], steps, args.lr)
+        loss = F.cross_entropy(forward(net, batch, args.variant), batch["target"].long())
+        optimiser.zero_grad(set_to_none=True)
+        loss.backward()
+        optimiser.step()
+        state["step"] += 1
+        state["samples_seen"] += args.batch
+        losses.append(loss.item())
+        final = state["step"] == steps
+        if state["samples_seen"] % args.validate_every < args.batch or final:
+            state["validation"] = validate(net, val, args.variant, args.height)
+            contact_sheet(net, val, args.variant, args.height, args.run / f"sheet-{state['samples_seen']:07d}.png")
+            record = {"samples": state["samples_seen"], "loss": float(np.mean(losses)), "lr": optimiser.param_groups[0]["lr"],
+                      "samples_per_s": len(losses) * args.batch / (time.monotonic() - started), **state["validation"]}
+            log.write(json.dumps(record) + "\n")
+            log.flush()
+            print(json.dumps(record), flush=True)
+            losses, started = [], time.monotonic()
+        if time.monotonic() - saved_at > CHECKPOINT_EVERY_S or final:
+            save_checkpoint(last, {"model": net.state_dict(), "optimiser": optimiser.state_dict(),
+                                   **state})
+            saved_at = time.monotonic()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,118 @@
+"""Run the project's own preprocessing over VITON's training persons, once, and cache what the learned parser
+sees (its inputs) beside what it should say (VITON's LIP-20 parse as the target).
+
+Each person is first put on another background in a kiosk-like frame and light (`composite.py`), then goes
+through the serving path: person selection, MediaPipe, `crop_inputs`. The heuristic parse is cached too, for
+the refiner ablation. The cache holds research-only data: it lives outside the repository.
+
+    .venv/bin/python -m server.train.parser_cache --out ~/.cache/fitting-booth/parser-cache [--workers 2]
+
+Resumable: finished rows are flagged in done.npy, and a rerun only fills in the rest.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import time
+from pathlib import Path
+
+import numpy as np
+
+from common.config.server import PreprocessConfig
+from server.pipeline.preprocess import Preprocessor
+from server.pipeline.preprocess.parsing.heuristic import HeuristicParser
+from server.pipeline.preprocess.parsing.learned import NET_SIZE, crop_inputs, crop_labels
+from server.train.backgrounds import random_background
+from server.train.composite import CANVAS, compose
+from server.train.viton import DEFAULT_ROOT, VitonTrain
+
+W, H = NET_SIZE
+ARRAYS = {  # name: (per-row shape, dtype)
+    "rgb": ((H, W, 3), np.uint8),
+    "person_mask": ((H, W), np.uint8),
+    "face": ((H, W), np.uint8),
+    "keypoints": ((18, 3), np.float32),
+    "heuristic": ((H, W), np.uint8),
+    "target": ((H, W), np.uint8),
+    "done": ((), np.int8),  # 1 = cached, -1 = MediaPipe found nobody (left out of training)
+}
+
+
+def open_cache(folder: Path, rows: int = 0, mode: str = "r") -> dict[str, np.ndarray]:
+    """The cache's arrays as memory maps; with mode "w+" they are created for `rows` rows."""
+    folder = Path(folder)
+    if mode == "w+":
+        folder.mkdir(parents=True, exist_ok=True)
+        return {name: np.lib.format.open_memmap(folder / f"{name}.npy", "w+", dtype, (rows,) + shape)
+                for name, (shape, dtype) in ARRAYS.items()}
+    return {name: np.load(folder / f"{name}.npy", mmap_mode=mode) for name in ARRAYS}
+
+
+def _work(args: tuple[Path, Path, list[int], int]) -> int:
+    folder, root, rows, seed = args
+    viton, cache = VitonTrain(root), open_cache(folder, mode="r+")
+    preprocessor, heuristic = Preprocessor(PreprocessConfig(parser="heuristic")), HeuristicParser()
+    for count, row in enumerate(rows):
+        person_id = viton.ids[row]
+        rng = np.random.default_rng([seed, row])
+        scene = compose(viton.person(person_id), viton.parse(person_id), random_background(rng, *CANVAS), rng)
+        selection, region = preprocessor.select_person(scene.image)
+        body = preprocessor.observe(region)
+        if body is None:
+            cache["done"][row] = -1
+            continue
+        x0, y0, x1, y1 = selection.box
+        inputs = crop_inputs(region, body)
+        cache["rgb"][row], cache["person_mask"][row], cache["face"][row] = inputs.rgb, inputs.person_mask, inputs.face
+        cache["keypoints"][row] = inputs.keypoints
+        cache["heuristic"][row] = crop_labels(heuristic.parse(region, body), inputs.box)
+        cache["target"][row] = crop_labels(np.ascontiguousarray(scene.lip[y0:y1, x0:x1]), inputs.box)
+        cache["done"][row] = 1
+        if count % 200 == 0:
+            for array in cache.values():
+                array.flush()
+            print(f"[{multiprocessing.current_process().name}] {count}/{len(rows)}", flush=True)
+    for array in cache.values():
+        array.flush()
+    preprocessor.close()
+    return len(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=Path("~/.cache/fitting-booth/parser-cache"))
+    parser.add_argument("--data", type=Path, default=DEFAULT_ROOT, help="the VITON training split")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--limit", type=int, default=0, help="only the first N ids of each split (a quick look)")
+    args = parser.parse_args()
+
+    folder = args.out.expanduser()
+    viton = VitonTrain(args.data)
+    rows = len(viton.ids)
+    meta = {"data": str(args.data), "ids": viton.ids, "val_ids": viton.val_ids, "seed": args.seed, "net_size": NET_SIZE}
+    if (folder / "done.npy").exists():
+        assert json.loads((folder / "meta.json").read_text())["seed"] == args.seed, "cache made with another seed"
+        done = np.load(folder / "done.npy")
+    else:
+        open_cache(folder, rows, "w+")
+        (folder / "meta.json").write_text(json.dumps(meta))
+        done = np.zeros(rows, np.int8)
+    val_start = rows - len(viton.val_ids)
+    # Validation rows first, so that training can start on a partly filled cache.
+    todo = [r for r in [*range(val_start, rows), *range(val_start)] if done[r] == 0]
+    if args.limit:
+        todo = [r for r in todo if r < args.limit or val_start <= r < val_start + args.limit]
+    print(f"{len(todo)} of {rows} persons to preprocess into {folder}", flush=True)
+    started = time.monotonic()
+    shards = [(folder, args.data, todo[i::args.workers], args.seed) for i in range(args.workers)]
+    with multiprocessing.get_context("spawn").Pool(args.workers) as pool:
+        pool.map(_work, shards)
+    done = np.load(folder / "done.npy")
+    print(f"done in {time.monotonic() - started:.0f} s: {(done == 1).sum()} cached, {(done == -1).sum()} without a "
+          f"person, {(done == 0).sum()} left", flush=True)
+
+
+if __name__ == "__main__":
+    main()
