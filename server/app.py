@@ -19,18 +19,22 @@ from flask_cors import CORS
 
 from common.config import Config, load_config
 from server.api import health, v1, web
+from server.api.requests import InMemoryRequest
 from server.errors import ApiError, register_error_handlers
 from server.metrics import ERRORS, REQUESTS
 from server.service import TryOnService
 
 log = logging.getLogger("server.access")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# Metric label values must be bounded: any other method name a client makes up counts as "other".
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"})
 
 
 def create_app(config: Config | None = None, *, load: Literal["background", "sync", "none"] = "background") -> Flask:
     config = config or load_config()
     server_config = config.server
     app = Flask(__name__, static_folder=None)
+    app.request_class = InMemoryRequest
     app.config["TRYON"] = server_config
     app.config["MAX_CONTENT_LENGTH"] = int(server_config.limits.max_body_mb * 1024 * 1024)
     app.json.sort_keys = False
@@ -80,7 +84,8 @@ def _install_request_hooks(app: Flask, token: str | None) -> None:
         response.headers["X-Request-ID"] = g.get("request_id", "")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         route = request.url_rule.rule if request.url_rule else "unmatched"
-        REQUESTS.labels(route=route, method=request.method, code=str(response.status_code)).inc()
+        method = request.method if request.method in _METHODS else "other"
+        REQUESTS.labels(route=route, method=method, code=str(response.status_code)).inc()
         if response.status_code >= 400 and response.is_json:
             ERRORS.labels(code=(response.get_json(silent=True) or {}).get("error", {}).get("code", "unknown")).inc()
         if response.status_code == 401:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, g, jsonify
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from server.pipeline.errors import PipelineError
 
@@ -59,7 +59,10 @@ def register_error_handlers(app: Flask) -> None:
         code, message = _HTTP_CODES.get(status, ("http_error", None))
         if status == 413:
             message = "The request body is larger than this server accepts."
-        return error_response(status, code, message or exc.description or exc.name)
+        response = error_response(status, code, message or exc.description or exc.name)
+        if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+            response.headers["Allow"] = ", ".join(sorted(exc.valid_methods))
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

@@ -46,6 +46,9 @@ class LimitsConfig(Section):
     concurrency: int = Field(1, ge=1, le=64)
     max_queue: int = Field(4, ge=0, le=1000)
     request_timeout_s: float = Field(30.0, gt=0, le=600)
+    # Photos are scaled down to at most this many pixels on their longer side before anything else (a big
+    # JPEG is decoded at reduced size): try-ons come back at that size.
+    max_side: int = Field(1536, ge=256, le=8192)
 
 
 class ServerConfig(Section):

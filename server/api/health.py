@@ -1,11 +1,20 @@
 """Liveness, readiness and Prometheus metrics (no auth: probes and scrapers on the LAN)."""
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, current_app, jsonify
 
 from server.metrics import render
 
 bp = Blueprint("health", __name__)
+# An absolute (or ~) path: its folders go, its last part stays ("/srv/acgpn/latest_net_G1.pth" → "latest_net_G1.pth").
+_PATH = re.compile(r"(?<![\w.~/:])~?(?:/[^\s/'\"():;,]+)*/([^\s/'\"():;,]*)")
+
+
+def without_paths(text: str) -> str:
+    """/readyz is unauthenticated: it says why, never where the server keeps its files (the log does)."""
+    return _PATH.sub(r"\1", text)
 
 
 @bp.get("/livez")
@@ -17,12 +26,12 @@ def livez():
 def readyz():
     service = current_app.extensions["tryon"]
     state = service.readiness
-    body = {"ready": state.ready, "backend": state.backend, "reason": state.reason}
+    body = {"ready": state.ready, "backend": state.backend, "reason": without_paths(state.reason)}
     if state.ready:
         body["garments"] = len(service.catalog.garments())
         problems = service.catalog.problems
         if problems:
-            body["catalog_problems"] = problems
+            body["catalog_problems"] = {name: without_paths(why) for name, why in problems.items()}
     response = jsonify(body)
     response.status_code = 200 if state.ready else 503
     if not state.ready:

@@ -1,16 +1,48 @@
 """Reading a try-on request from JSON (base64 images) or a multipart form (curl -F)."""
 from __future__ import annotations
 
+import io
+import logging
 from dataclasses import dataclass
+from typing import IO
 
 import numpy as np
 from flask import Request
+from werkzeug.exceptions import HTTPException
 
 from server.errors import ApiError
 from server.images import decode_base64, decode_image
 from server.pipeline.types import GARMENT_CATEGORIES
 
 JSON_FIELDS = {"person_image", "garment_id", "garment_image", "category", "seed"}
+log = logging.getLogger(__name__)
+
+
+class InMemoryRequest(Request):
+    """Flask's request, except that multipart file parts stay in memory (the body is already bounded by
+    `limits.max_body_mb`): werkzeug spools a part over 500 KB to an unlinked temporary file, and a shopper's
+    photo is never written to disk."""
+
+    def _get_file_stream(self, total_content_length: int | None, content_type: str | None,
+                         filename: str | None = None, content_length: int | None = None) -> IO[bytes]:
+        return io.BytesIO()
+
+
+def read_body(request: Request) -> bytes:
+    """The whole request body (kept for get_json / files), or 400 when the client sent a broken one.
+
+    The WSGI server raises its own exception types while it reads a malformed body (gunicorn: InvalidChunkSize,
+    ChunkMissingTerminator, NoMoreData; werkzeug's server: OSError), so anything but werkzeug's own HTTP
+    errors (413) raised by the read is the client's fault, not the server's.
+    """
+    try:
+        return request.get_data(cache=True)
+    except HTTPException:
+        raise
+    except Exception as exc:  # noqa: BLE001 - see the docstring
+        log.info("unreadable request body: %s", type(exc).__name__)
+        raise ApiError(400, "invalid_request", "The request body could not be read (broken chunked encoding, "
+                                               "or the body ended early).") from None
 
 
 @dataclass
@@ -22,7 +54,8 @@ class TryOnRequest:
     seed: int | None
 
 
-def parse_tryon_request(request: Request, *, max_pixels: int) -> TryOnRequest:
+def parse_tryon_request(request: Request, *, max_pixels: int, max_side: int) -> TryOnRequest:
+    read_body(request)
     mimetype = request.mimetype
     if mimetype == "application/json":
         try:
@@ -69,6 +102,7 @@ def parse_tryon_request(request: Request, *, max_pixels: int) -> TryOnRequest:
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32):
         raise ApiError(400, "invalid_request", "'seed' must be an integer from 0 to 4294967295.")
 
-    person = decode_image(person_bytes, "person_image", max_pixels=max_pixels)
-    garment_image = decode_image(garment_bytes, "garment_image", max_pixels=max_pixels) if garment_bytes is not None else None
+    person = decode_image(person_bytes, "person_image", max_pixels=max_pixels, max_side=max_side)
+    garment_image = (decode_image(garment_bytes, "garment_image", max_pixels=max_pixels, max_side=max_side)
+                     if garment_bytes is not None else None)
     return TryOnRequest(person, garment_id, garment_image, category, seed)

@@ -21,7 +21,8 @@ def tryon():
     service = current_app.extensions["tryon"]
     config = current_app.config["TRYON"]
     started = time.perf_counter()
-    parsed = parse_tryon_request(request, max_pixels=config.limits.max_pixels)
+    parsed = parse_tryon_request(request, max_pixels=config.limits.max_pixels,
+                                 max_side=config.limits.max_side)
     decode_ms = (time.perf_counter() - started) * 1000
     garment = service.garment(parsed.garment_id) if parsed.garment_id else None
     outcome = service.tryon(parsed.person, garment=garment, garment_image=parsed.garment_image,

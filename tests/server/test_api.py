@@ -296,6 +296,7 @@ def test_missing_user_supplied_parser_falls_back_to_the_packaged_one(server_conf
         body = app.test_client().get("/readyz").get_json()
         assert body["ready"] is True
         assert "missing-schp.pth" in body["reason"] and "packaged" in body["reason"]
+        assert str(tmp_path) not in body["reason"]  # /readyz is unauthenticated: no server paths
     finally:
         app.extensions["tryon"].close()
 

@@ -67,6 +67,35 @@ def test_text_is_not_an_image():
 def test_gif_is_unsupported_media_type():
     error = _error(_encode(Image.new("RGB", (64, 64)), "GIF"))
     assert (error.status, error.code) == (415, "unsupported_image_type")
+    assert "JPEG, PNG or WebP" in error.message  # WebP is accepted, so the message names it
+
+
+def test_mpo_phone_photo_is_accepted_as_its_first_frame():
+    """Many phones write JPEGs with an MPF block (Pillow: "MPO"); the first frame is the photo."""
+    first, second = Image.new("RGB", (64, 48), (200, 20, 20)), Image.new("RGB", (64, 48), (20, 20, 200))
+    data = _encode(first, "MPO", save_all=True, append_images=[second], quality=95)
+    assert Image.open(io.BytesIO(data)).format == "MPO"
+    rgb = decode_image(data, "person_image", max_pixels=10**6)
+    assert rgb.shape == (48, 64, 3) and rgb[24, 32, 0] > 180 and rgb[24, 32, 2] < 60
+
+
+def test_big_jpeg_is_decoded_at_reduced_size_and_capped():
+    """A 40 MP JPEG comes out at max_side on its longer side (decoded at 1/4 scale, then resized)."""
+    big = Image.new("RGB", (7296, 5472), (30, 90, 160))
+    rgb = decode_image(_encode(big, "JPEG", quality=80), "person_image", max_pixels=40_000_000, max_side=1536)
+    assert rgb.shape == (1152, 1536, 3)
+    assert abs(int(rgb[500, 700, 2]) - 160) < 4
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP"])
+def test_big_png_and_webp_are_capped_too(fmt):
+    rgb = decode_image(_encode(Image.new("RGB", (2000, 3000), (9, 9, 9)), fmt), "x", max_pixels=10**7, max_side=1536)
+    assert rgb.shape == (1536, 1024, 3)
+
+
+def test_photo_within_max_side_keeps_its_size():
+    rgb = decode_image(_encode(Image.new("RGB", (1536, 1000)), "JPEG"), "x", max_pixels=10**7, max_side=1536)
+    assert rgb.shape == (1000, 1536, 3)
 
 
 def test_pixel_limit_is_checked_before_decoding():
@@ -82,6 +111,16 @@ def test_broken_base64_is_a_400():
     with pytest.raises(ApiError) as info:
         decode_base64("not base64!!", "person_image")
     assert info.value.code == "bad_base64"
+
+
+@pytest.mark.parametrize("wrap", [
+    lambda raw: base64.encodebytes(raw).decode(),  # Python, and `base64` without -w0: a newline every 76
+    lambda raw: "\r\n".join(base64.b64encode(raw).decode()[i:i + 76] for i in range(0, 200, 76)),  # Java MIME
+    lambda raw: " " + base64.b64encode(raw).decode() + "\n",
+])
+def test_line_wrapped_base64_is_accepted(wrap):
+    raw = bytes(range(150))
+    assert decode_base64(wrap(raw), "person_image") == raw
 
 
 def test_data_url_prefix_is_accepted():
