@@ -18,7 +18,7 @@ from common.config import ServerConfig
 from common.config.server import PreprocessConfig
 from server.catalog.catalog import Catalog, Garment
 from server.errors import ApiError
-from server.gate import InferenceGate
+from server.gate import Deadline, InferenceGate
 from server.pipeline.backends.base import TryOnBackend
 from server.pipeline.errors import BackendUnavailable
 from server.pipeline.timing import timed
@@ -110,10 +110,11 @@ class TryOnService:
         self.require_ready()
         if seed is None:
             seed = _seed_for(person, garment.digest if garment else garment_image)
-        return self.gate.run(lambda: self._tryon(person, garment, garment_image, category, seed))
+        return self.gate.run(lambda deadline: self._tryon(person, garment, garment_image, category, seed, deadline))
 
     def _tryon(self, person_rgb: np.ndarray, garment: Garment | None, garment_image: np.ndarray | None,
-               category: str, seed: int) -> TryOnOutcome:
+               category: str, seed: int, deadline: Deadline) -> TryOnOutcome:
+        """The pipeline, stage by stage; work whose request has been answered 504 stops between stages."""
         timings: dict[str, float] = {}
         if garment is not None:
             with timed(timings, "garment_mask"):
@@ -121,7 +122,9 @@ class TryOnService:
             category = garment.category
         else:
             garment_analysis = self.preprocessor.analyze_garment(garment_image, category=category, timings=timings)
+        deadline.check()
         person = self.preprocessor.analyze_person(person_rgb, category=category, timings=timings)
+        deadline.check()
         with timed(timings, "tryon"):
             result = self.backend.try_on(person, garment_analysis, seed=seed)
         for stage, ms in result.timings_ms.items():

@@ -233,7 +233,7 @@ def test_full_queue_is_503_with_retry_after(server_config, person_b64):
     service = app.extensions["tryon"]
     service.readiness.ready = True  # the gate is what is under test; no models are needed to reach it
     release = threading.Event()
-    worker = threading.Thread(target=service.gate.run, args=(release.wait,))
+    worker = threading.Thread(target=service.gate.run, args=(lambda deadline: release.wait(),))
     worker.start()
     try:
         while service.gate.depth + service.gate._running < 1:
