@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ import numpy as np
 
 from common.config import ServerConfig
 from common.config.server import PreprocessConfig
+from server.catalog.builtin import BuiltinCatalog
 from server.catalog.catalog import Catalog, Garment
 from server.errors import ApiError
 from server.gate import Deadline, InferenceGate
@@ -53,6 +53,7 @@ class TryOnService:
         self.preprocessor: Preprocessor | None = None
         self.backend: TryOnBackend | None = None
         self.catalog: Catalog | None = None
+        self._builtin_catalog = BuiltinCatalog(Path(config.catalog.cache_dir).expanduser())
         self._loaded = threading.Event()
 
     # -- start-up ------------------------------------------------------------------------------------
@@ -82,9 +83,10 @@ class TryOnService:
 
     def _open_catalog(self) -> Catalog:
         cache_dir = Path(self.config.catalog.cache_dir).expanduser()
-        folder = Path(self.config.catalog.dir).expanduser() if self.config.catalog.dir else cache_dir / "builtin"
-        if self.config.catalog.dir is None and not (folder / "catalog.yaml").exists():
-            folder = _write_builtin_catalog(folder)
+        if self.config.catalog.dir:
+            folder = Path(self.config.catalog.dir).expanduser()
+        else:
+            folder = self._builtin_catalog.folder()
         return Catalog(folder, cache_dir, self._garment_mask)
 
     def _garment_mask(self, image: np.ndarray, category: str) -> np.ndarray:
@@ -133,6 +135,7 @@ class TryOnService:
 
     def close(self) -> None:
         self.gate.shutdown()
+        self._builtin_catalog.close()
 
 
 def _open_preprocessor(config: PreprocessConfig) -> tuple[Preprocessor, str]:
@@ -145,21 +148,6 @@ def _open_preprocessor(config: PreprocessConfig) -> tuple[Preprocessor, str]:
     except BackendUnavailable as exc:
         log.error("preprocessing models unavailable, using the packaged ones: %s", exc.message)
         return Preprocessor(PreprocessConfig()), f"; {exc.message}; packaged pose and parsing models serve"
-
-
-def _write_builtin_catalog(folder: Path) -> Path:
-    """The generated garments, in the cache folder; in a temporary folder when that cannot be written
-    (a full or read-only disk must not keep the booth from starting)."""
-    from server.catalog.generate import write_builtin_catalog
-
-    try:
-        write_builtin_catalog(folder)
-        return folder
-    except OSError as exc:
-        fallback = Path(tempfile.mkdtemp(prefix="fitting-booth-catalog-"))
-        log.warning("cannot write the built-in catalog to %s (%s); using %s", folder, exc, fallback)
-        write_builtin_catalog(fallback)
-        return fallback
 
 
 def _seed_for(person: np.ndarray, garment: object) -> int:

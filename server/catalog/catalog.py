@@ -6,6 +6,10 @@ renaming a file or restarting the server costs nothing. A photo that cannot be r
 reported in `problems`; the rest are served. When the cache cannot be written (full or read-only disk)
 the results stay in memory and the catalog keeps working.
 
+A photo may come with its exact mask, `masks/<photo stem>.png` (white = garment, same size as the photo):
+it is used instead of the computed one. The built-in catalog ships its masks this way, and staff can add
+one for a photo whose computed mask is wrong.
+
 `catalog.yaml` (optional; keys are photo file stems):
 
     garments:
@@ -33,6 +37,7 @@ from server.pipeline.types import GARMENT_CATEGORIES, GarmentAnalysis
 log = logging.getLogger(__name__)
 
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
+MASK_FOLDER = "masks"
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 THUMB_SIZE = (240, 320)
 RESCAN_INTERVAL_S = 2.0
@@ -47,7 +52,8 @@ class Garment:
     category: str
     price: str | None
     path: Path
-    digest: str
+    digest: str  # of the photo, and of its mask file when there is one
+    mask_path: Path | None = None
 
 
 def garment_id_for(stem: str) -> str:
@@ -94,7 +100,9 @@ class Catalog:
         if cached is not None:
             return cached
         image = _load_rgb(garment.path)
-        mask = self._cached_mask(garment.digest, image, garment.category)
+        mask = self._supplied_mask(garment, image) if garment.mask_path else None
+        if mask is None:
+            mask = self._cached_mask(garment.digest, image, garment.category)
         analysis = GarmentAnalysis(image=image, mask=mask, category=garment.category)
         with self._lock:
             self._analyses[garment.digest] = analysis
@@ -122,7 +130,8 @@ class Catalog:
             self._scanned_at = time.monotonic()
             photos = sorted(p for p in self.folder.iterdir() if p.suffix.lower() in PHOTO_SUFFIXES and p.is_file()) \
                 if self.folder.is_dir() else []
-            stats = {p: (p.stat().st_mtime, p.stat().st_size) for p in photos}
+            masks = sorted((self.folder / MASK_FOLDER).glob("*.png"))
+            stats = {p: (p.stat().st_mtime, p.stat().st_size) for p in photos + masks}
             meta_path = self.folder / "catalog.yaml"
             if meta_path.exists():
                 stats[meta_path] = (meta_path.stat().st_mtime, meta_path.stat().st_size)
@@ -162,6 +171,11 @@ class Catalog:
                     raise ValueError(f"category '{category}' is not one of {', '.join(GARMENT_CATEGORIES)}")
                 data = path.read_bytes()
                 _verify_image(data)
+                mask_path = self.folder / MASK_FOLDER / f"{path.stem}.png"
+                if mask_path.is_file():
+                    data += mask_path.read_bytes()
+                else:
+                    mask_path = None
                 digest = hashlib.sha256(data).hexdigest()[:32]
             except (OSError, ValueError) as exc:
                 problems[path.name] = str(exc)
@@ -170,14 +184,31 @@ class Catalog:
             name = str(meta.get("name") or path.stem.replace("-", " ").replace("_", " ").title())
             price = meta.get("price")
             garments[garment_id] = Garment(garment_id, name, category, str(price) if price is not None else None,
-                                           path, digest)
+                                           path, digest, mask_path)
         self._garments = garments
         self._problems = problems
         live = {g.digest for g in garments.values()}
         self._analyses = {k: v for k, v in self._analyses.items() if k in live}
         log.info("catalog: %d garments from %s (%d skipped)", len(garments), self.folder, len(problems))
 
-    # -- cache ---------------------------------------------------------------------------------------
+    # -- masks and cache --------------------------------------------------------------------------------
+    def _supplied_mask(self, garment: Garment, image: np.ndarray) -> np.ndarray | None:
+        """The photo's own mask file, or None (reported) when it cannot be used."""
+        try:
+            with Image.open(garment.mask_path) as supplied:
+                mask = np.where(np.asarray(supplied.convert("L")) >= 128, 255, 0).astype(np.uint8)
+        except (OSError, ValueError) as exc:
+            why = f"mask file unreadable ({exc.__class__.__name__}); computing the mask instead"
+        else:
+            if mask.shape == image.shape[:2] and mask.any():
+                return mask
+            why = (f"mask file is {mask.shape[1]}x{mask.shape[0]}, the photo {image.shape[1]}x{image.shape[0]}"
+                   if mask.shape != image.shape[:2] else "mask file is empty") + "; computing the mask instead"
+        log.warning("catalog mask %s: %s", garment.mask_path, why)
+        with self._lock:
+            self._problems[garment.path.name] = why
+        return None
+
     def _cached_mask(self, digest: str, image: np.ndarray, category: str) -> np.ndarray:
         key = f"{digest}.mask.png"
         data = self._read_cache(key)

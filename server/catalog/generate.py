@@ -71,6 +71,10 @@ BUILTIN_CATALOG: list[CatalogEntry] = [
     CatalogEntry("heather-grey-long-sleeve", "Heather Grey Long Sleeve", "long_sleeve", (150, 151, 154),
                  "heather", "€29.90"),
     CatalogEntry("olive-tank", "Olive Tank Top", "tank_top", (96, 104, 58), "plain", "€14.90"),
+    # Ten garments: the earlier mobile app picks one by index 0-9 (POST /pose_app/pose_mobile).
+    CatalogEntry("yellow-print-long-sleeve", "Sunrise Print Long Sleeve", "long_sleeve", (238, 188, 58), "print",
+                 "€32.90"),
+    CatalogEntry("red-stripe-tank", "Red Stripe Tank Top", "tank_top", (176, 32, 40), "stripes", "€16.90"),
 ]
 
 # Left-half key points per category on the reference canvas; the right half is the mirror image.
@@ -452,16 +456,19 @@ def make_garment(category: str, *, colour: tuple[int, int, int], pattern: str = 
 
 
 def write_builtin_catalog(folder: Path) -> list[Path]:
-    """Write ``<id>.png`` (768 x 1024) for every BUILTIN_CATALOG entry and ``catalog.yaml``; returns all paths."""
+    """Write ``<id>.png`` (768 x 1024) for every BUILTIN_CATALOG entry, its exact mask as ``masks/<id>.png``
+    (the catalog uses it instead of computing one: a computed mask can take in part of the drop shadow) and
+    ``catalog.yaml``; returns all paths."""
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "masks").mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     meta: dict[str, dict[str, str]] = {}
     for entry in BUILTIN_CATALOG:
-        rgb, _ = make_garment(entry.category, colour=entry.colour, pattern=entry.pattern)
+        rgb, mask = make_garment(entry.category, colour=entry.colour, pattern=entry.pattern)
         path = folder / f"{entry.id}.png"
         Image.fromarray(rgb).save(path, compress_level=3)  # level 6 is 2.5x slower for 8% smaller files
-        written.append(path)
+        Image.fromarray(mask).save(folder / "masks" / f"{entry.id}.png", optimize=True)
+        written += [path, folder / "masks" / f"{entry.id}.png"]
         meta[entry.id] = {"name": entry.name, "category": entry.category, "price": entry.price}
     catalog = folder / "catalog.yaml"
     catalog.write_text(yaml.safe_dump({"garments": meta}, sort_keys=False, allow_unicode=True), encoding="utf-8")

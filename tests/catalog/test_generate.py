@@ -148,7 +148,7 @@ def test_unknown_pattern_is_a_value_error():
 
 def test_builtin_catalog_ids_are_valid_and_unique():
     ids = [e.id for e in BUILTIN_CATALOG]
-    assert len(ids) == len(set(ids)) >= 8
+    assert len(ids) == len(set(ids)) >= 10  # the earlier mobile app picks garments 0-9
     assert all(re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", i) for i in ids)
     assert {e.category for e in BUILTIN_CATALOG} == set(GARMENT_CATEGORIES)
     assert any(min(e.colour) > 235 for e in BUILTIN_CATALOG)  # white-on-near-white must stay covered
@@ -159,12 +159,15 @@ def test_write_builtin_catalog_writes_photos_and_metadata(tmp_path):
     from PIL import Image
 
     paths = write_builtin_catalog(tmp_path)
-    assert sorted(p.name for p in paths) == sorted([f"{e.id}.png" for e in BUILTIN_CATALOG] + ["catalog.yaml"])
+    assert sorted(str(p.relative_to(tmp_path)) for p in paths) == sorted(
+        [f"{e.id}.png" for e in BUILTIN_CATALOG] + [f"masks/{e.id}.png" for e in BUILTIN_CATALOG] + ["catalog.yaml"])
     meta = yaml.safe_load((tmp_path / "catalog.yaml").read_text(encoding="utf-8"))
     for e in BUILTIN_CATALOG:
         assert meta["garments"][e.id] == {"name": e.name, "category": e.category, "price": e.price}
         with Image.open(tmp_path / f"{e.id}.png") as im:
             assert im.size == (768, 1024) and im.mode == "RGB"
-    first = {p.name: p.read_bytes() for p in paths}
+        exact = make_garment(e.category, colour=e.colour, pattern=e.pattern)[1]
+        assert np.array_equal(np.asarray(Image.open(tmp_path / "masks" / f"{e.id}.png")), exact)
+    first = {p: p.read_bytes() for p in paths}
     write_builtin_catalog(tmp_path)
-    assert first == {p.name: p.read_bytes() for p in paths}
+    assert first == {p: p.read_bytes() for p in paths}

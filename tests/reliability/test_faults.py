@@ -244,10 +244,13 @@ def test_first_start_on_a_full_cache_disk_still_has_a_catalog(server_config, ful
     config = server_config.server.model_copy(update={"catalog": server_config.server.catalog.model_copy(
         update={"cache_dir": full_disk})})
     caplog.set_level(logging.WARNING)
-    catalog = TryOnService(config)._open_catalog()
+    service = TryOnService(config)
+    catalog = service._open_catalog()
     assert len(catalog.garments()) >= 6
     assert "cannot write the built-in catalog" in caplog.text
     assert full_disk not in catalog.folder.parents
+    service.close()
+    assert not catalog.folder.exists(), "the temporary catalog folder is removed when the server stops"
 
 
 # -- a corrupt catalog photo ----------------------------------------------------------------------------------------
