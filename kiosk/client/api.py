@@ -1,7 +1,8 @@
 """The try-on server's API (server/openapi.yaml) as Python calls.
 
 One `requests.Session` with urllib3 `Retry`: connect errors and 502/503/504 are retried with exponential
-backoff, honouring `Retry-After`. Several server URLs are tried in order; the last one that answered is
+backoff, honouring a short `Retry-After`; a longer one comes back at once as `ServerBusy`, so the screen can
+show the wait instead of a frozen "sending". Several server URLs are tried in order; the last one that answered is
 tried first next time. Every try-on carries a fresh request id (`X-Request-ID`) that the server logs.
 """
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 import numpy as np
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import InvalidHeader, MaxRetryError, ResponseError
 from urllib3.util import Retry
 
 from common.config.kiosk import ClientConfig
@@ -25,9 +27,28 @@ log = logging.getLogger(__name__)
 
 RETRY_STATUSES = (502, 503, 504)
 DEFAULT_RETRY_AFTER_S = 5.0
-# Within one call, wait at most this long for a Retry-After; a longer wait (e.g. a server whose model is
-# unavailable says 30 s) comes back as ServerBusy and the GUI shows the wait instead of looking frozen.
-MAX_RETRY_AFTER_WAIT_S = 10.0
+# Within one call, wait for a Retry-After of at most this long; a longer wait (e.g. a server whose model is
+# unavailable says 30 s) comes back as ServerBusy at once and the GUI counts it down on screen.
+MAX_RETRY_AFTER_WAIT_S = 5
+
+
+class _ShortWaitRetry(Retry):
+    """urllib3's Retry, except that an answer asking for more than `retry_after_max` seconds ends the retries.
+
+    urllib3 itself caps such a wait at retry_after_max and still sleeps it inside the call, once per retry:
+    a try-on would block for retries x retry_after_max before the screen says anything.
+    """
+
+    def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
+        value = response.headers.get("Retry-After") if response is not None else None
+        if value:
+            try:
+                asked = self.new(retry_after_max=2**31).parse_retry_after(value)
+            except InvalidHeader:
+                asked = 0.0
+            if asked > self.retry_after_max:  # the pool hands this response back (raise_on_status=False)
+                raise MaxRetryError(_pool, url, ResponseError(f"Retry-After {value} is longer than we wait"))
+        return super().increment(method, url, response, error, _pool, _stacktrace)
 
 
 @dataclass(frozen=True)
@@ -66,7 +87,7 @@ class TryOnClient:
         self._good = 0  # index of the last URL that answered
         self._lock = threading.Lock()
         self.session = requests.Session()
-        retry = Retry(
+        retry = _ShortWaitRetry(
             total=config.retries,
             connect=config.retries,
             read=0,  # a read timeout on POST /v1/tryon may mean it is being worked on: don't send it twice
@@ -153,7 +174,7 @@ class TryOnClient:
             return response
         code, message = _error_body(response)
         if response.status_code in RETRY_STATUSES:
-            raise ServerBusy(message, _retry_after(response))
+            raise ServerBusy(message, _retry_after(response), code)
         raise RequestRejected(response.status_code, code, message)
 
 

@@ -11,11 +11,14 @@ class ServerUnreachable(ClientError):
 
 
 class ServerBusy(ClientError):
-    """The server answered 503: its queue is full or it is still warming up. Try again after `retry_after` s."""
+    """The server answered 502/503/504: its queue is full (`code` "busy"), it is still warming up
+    ("not_ready"), its model is unavailable ("backend_unavailable"), or it timed out. Try again after
+    `retry_after` s."""
 
-    def __init__(self, message: str, retry_after: float) -> None:
+    def __init__(self, message: str, retry_after: float, code: str = "busy") -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.code = code
 
 
 class RequestRejected(ClientError):

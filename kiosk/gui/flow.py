@@ -313,7 +313,7 @@ def tryon_outcome(booth: Booth, event: Event, job: int | None, attempt: int) -> 
         if isinstance(error, ServerUnreachable):
             return Goto("unreachable", {"attempt": attempt})
         if isinstance(error, ServerBusy):
-            return Goto("busy", {"retry_after": error.retry_after, "attempt": attempt})
+            return Goto("busy", {"retry_after": error.retry_after, "code": error.code, "attempt": attempt})
         if isinstance(error, RequestRejected):
             return Goto("rejected", {"error": error})
         raise error  # anything else is a bug: the failsafe screen takes it
@@ -411,12 +411,20 @@ class UnreachableState(_WaitThenResend):
 class BusyState(_WaitThenResend):
     name = "busy"
 
+    def enter(self, attempt: int = 0, code: str = "busy", **data: Any) -> Next:
+        self.code = code
+        return super().enter(attempt, **data)
+
     def delay(self, attempt: int, retry_after: float = 5.0, **data: Any) -> float:
         return max(1.0, retry_after)
 
     def words(self, seconds: int) -> tuple[str, str]:
-        when = f"Yours starts in {seconds} s…" if seconds else "Sending yours now…"
-        return ("The try-on server is busy", f"Another picture is being made. {when}")
+        if self.code == "busy":
+            when = f"Yours starts in {seconds} s…" if seconds else "Sending yours now…"
+            return ("The try-on server is busy", f"Another picture is being made. {when}")
+        when = f"Trying again in {seconds} s…" if seconds else "Trying again now…"
+        return ("The try-on server is not ready",
+                f"Your photo is safe here. {when}\nYou can keep browsing the garments meanwhile.")
 
 
 class RejectedState(BoothState):

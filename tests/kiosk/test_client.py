@@ -183,6 +183,30 @@ def test_busy_after_the_last_retry_reports_retry_after(server_config, person):
     assert caught.value.retry_after == 5
 
 
+def test_a_long_retry_after_comes_back_at_once_for_the_screen_to_show(person):
+    """503 backend_unavailable + Retry-After: 30 with retries: 2 used to block the try-on inside the call
+    (urllib3 caps the wait, then sleeps it twice) before the screen said anything."""
+    arrivals: list[float] = []
+
+    def unavailable(environ, start_response):
+        arrivals.append(time.monotonic())
+        start_response("503 SERVICE UNAVAILABLE", [("Content-Type", "application/json"), ("Retry-After", "30")])
+        return [json.dumps({"error": {"code": "backend_unavailable", "message": "The model is unavailable.",
+                                      "request_id": "x"}}).encode()]
+
+    url, stop = serve(unavailable)
+    try:
+        started = time.monotonic()
+        with pytest.raises(ServerBusy) as caught:
+            make_client(url, retries=2, backoff_s=0.01).try_on(person, "navy-tee")
+        took = time.monotonic() - started
+    finally:
+        stop()
+    assert took < 3, f"the call blocked {took:.1f} s"
+    assert len(arrivals) == 1
+    assert (caught.value.retry_after, caught.value.code) == (30, "backend_unavailable")
+
+
 def test_catalog_is_cached_and_shown_offline(live_server, tmp_path: Path):
     cache = CatalogCache(tmp_path)
     online = cache.refresh(make_client(live_server))

@@ -224,6 +224,15 @@ def test_busy_server_waits_the_retry_after_it_asked_for(kiosk_config, camera):
     assert (calls_before, len(calls)) == (1, 2)
 
 
+def test_an_unavailable_server_shows_its_wait_and_not_a_busy_queue(kiosk_config, camera):
+    booth = make_booth(kiosk_config, camera, try_on=lambda p, g: (_ for _ in ()).throw(
+        ServerBusy("The model is unavailable.", retry_after=30, code="backend_unavailable")))
+    to_sending(booth)
+    wait_for(lambda: booth.machine.name == "busy", booth)
+    body = booth.view.last[1]["body"]
+    assert "30 s" in body and "Another picture" not in body
+
+
 def test_retries_keep_the_notice_on_screen_and_back_off(kiosk_config, camera):
     booth = make_booth(kiosk_config, camera, try_on=lambda p, g: (_ for _ in ()).throw(ServerUnreachable("down")))
     to_sending(booth)
