@@ -56,7 +56,7 @@ arch="$(uname -m)"
 
 apt_common="python3-venv python3-tk fonts-dejavu-core"
 case "$mode" in
-  server) apt_pkgs="$apt_common libsystemd-dev pkg-config" ;;
+  server) apt_pkgs="$apt_common libsystemd-dev pkg-config nginx" ;;  # nginx: the buffering proxy in front of gunicorn
   kiosk)  apt_pkgs="$apt_common" ;;
   dev)    apt_pkgs="$apt_common libsystemd-dev pkg-config xvfb xdotool imagemagick x11-apps chromium chromium-driver nginx" ;;
 esac

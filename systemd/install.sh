@@ -8,6 +8,7 @@
 #   /etc/fitting-booth/config.yaml         the settings: written once, never overwritten (upgrades keep it)
 #   /etc/fitting-booth/config.yaml.default this version's commented defaults, to compare after an upgrade
 #   /etc/systemd/system/tryon-server.service                       --server
+#   /etc/nginx/conf.d/tryon-server.conf     --server: nginx on port 8000 in front of gunicorn (127.0.0.1:8001)
 #   /etc/systemd/user/tryon-kiosk.service, /etc/xdg/autostart/tryon-kiosk.desktop   --kiosk
 # The server runs as a DynamicUser, so no account is created. A virtual environment only works at the path
 # it was built in: with --destdir it is usable in place (tests), packagers pass --no-venv.
@@ -84,8 +85,9 @@ deploy_install_config() {
     echo "setup.sh: kept your /etc/fitting-booth/config.yaml (this version's defaults: config.yaml.default)"
   else
     if [ "$mode" = server ]; then
-      # Serve the store LAN; keep the catalog cache where the unit's CacheDirectory= allows writing.
-      sed -e 's#^\(  host:\) 127\.0\.0\.1  #\1 0.0.0.0    #' \
+      # gunicorn listens on loopback behind nginx (which serves the store LAN on port 8000); keep the catalog
+      # cache where the unit's CacheDirectory= allows writing.
+      sed -e 's|^  port: 8000$|  port: 8001                 # behind nginx, which listens on the LAN (port 8000)|' \
           -e 's#^\(    cache_dir:\) ~/\.cache/fitting-booth/catalog#\1 /var/cache/fitting-booth/catalog#' \
           config.yaml >"$fresh"
       # Root-only: it may hold the auth token. The unit hands it to the service as a credential.
@@ -120,6 +122,7 @@ deploy_install_units() {
   if [ "$mode" = server ]; then
     deploy_unit_text systemd/tryon-server.service >"$tmp"
     deploy_write "$destdir/etc/systemd/system/tryon-server.service" "$tmp" 0644
+    deploy_install_nginx
     if ! command -v systemctl >/dev/null; then
       echo "setup.sh: systemctl not found: enable tryon-server.service by hand" >&2
     elif deploy_systemd_running; then
@@ -154,6 +157,24 @@ deploy_install_units() {
   rm -f "$tmp"
 }
 
+# nginx in front of gunicorn (slow clients never reach a gunicorn thread; docs/reliability.md). Debian's
+# nginx package enables its own unit; this adds the site and reloads nginx when the site changed.
+deploy_install_nginx() {
+  local before="$deploy_changed" site="$destdir/etc/nginx/conf.d/tryon-server.conf"
+  deploy_changed=""
+  deploy_write "$site" nginx/tryon-server.conf 0644
+  if deploy_systemd_running; then
+    if ! nginx -t -q; then
+      echo "setup.sh: nginx refuses its configuration (nginx -t above); the try-on server is not reachable on port 8000" >&2
+    elif [ -n "$deploy_changed" ] || ! systemctl is-active --quiet nginx.service; then
+      systemctl enable --quiet nginx.service
+      systemctl reload-or-restart nginx.service
+      echo "setup.sh: nginx serves the try-on server on port 8000 (gunicorn listens on 127.0.0.1:8001)"
+    fi
+  fi
+  deploy_changed="${deploy_changed:-$before}"
+}
+
 deploy_install() {
   if [ -z "$no_venv" ]; then
     "$venv/bin/python" -m compileall -q "$destdir$prefix/app" >/dev/null || true  # code is read-only at run time
@@ -177,9 +198,12 @@ deploy_uninstall() {
     deploy_systemd_running && echo "setup.sh: a kiosk still on screen stops at logout (or: systemctl --user stop tryon-kiosk)"
   fi
   for unit in /etc/systemd/system/tryon-server.service /etc/systemd/user/tryon-kiosk.service \
-              /etc/xdg/autostart/tryon-kiosk.desktop; do
+              /etc/xdg/autostart/tryon-kiosk.desktop /etc/nginx/conf.d/tryon-server.conf; do
     if [ -e "$destdir$unit" ]; then rm -f "$destdir$unit"; echo "setup.sh: removed $unit"; fi
   done
+  if deploy_systemd_running && systemctl is-active --quiet nginx.service; then
+    systemctl reload nginx.service || true
+  fi
   deploy_systemd_running && systemctl daemon-reload
   for dir in app venv; do
     if [ -e "$destdir$prefix/$dir" ]; then rm -rf "$destdir$prefix/$dir"; echo "setup.sh: removed $prefix/$dir"; fi

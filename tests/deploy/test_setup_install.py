@@ -3,6 +3,7 @@ upgrade, idempotence, uninstall. These use --no-venv (files, config and units on
 builds the virtual environments too."""
 from __future__ import annotations
 
+import re
 import stat
 from pathlib import Path
 
@@ -26,7 +27,8 @@ def kiosk_root(source: Path, tmp_path: Path) -> Path:
 
 def test_server_install_puts_app_unit_and_enablement_in_place(server_root):
     unit = server_root / "etc/systemd/system/tryon-server.service"
-    assert f"ExecStart={PREFIX}/venv/bin/gunicorn -c {PREFIX}/app/server/gunicorn.conf.py server.wsgi:app" in unit.read_text()
+    assert (f"ExecStart={PREFIX}/venv/bin/gunicorn -c {PREFIX}/app/server/gunicorn.conf.py -b 127.0.0.1:8001 "
+            "server.wsgi:app") in unit.read_text()
     wants = server_root / "etc/systemd/system/multi-user.target.wants/tryon-server.service"
     assert wants.is_symlink() and str(wants.readlink()) == "/etc/systemd/system/tryon-server.service"
     app = server_root / PREFIX.lstrip("/") / "app"
@@ -34,10 +36,21 @@ def test_server_install_puts_app_unit_and_enablement_in_place(server_root):
     assert not (app / "tests").exists() and not (app / ".git").exists()
 
 
-def test_server_config_serves_the_lan_caches_where_systemd_allows_and_is_root_only(server_root):
+def test_server_install_puts_nginx_in_front_of_gunicorn(server_root):
+    """Slow clients (issue 13): the LAN port is nginx's; gunicorn listens on loopback only, where nginx sends
+    whole requests."""
+    site = (server_root / "etc/nginx/conf.d/tryon-server.conf").read_text()
+    assert re.search(r"^\s*listen 8000;", site, re.M)
+    assert re.search(r"^\s*server 127\.0\.0\.1:8001;", site, re.M)
+    assert re.search(r"^\s*client_header_timeout \d+s;", site, re.M)
+    unit = (server_root / "etc/systemd/system/tryon-server.service").read_text()
+    assert "-b 127.0.0.1:8001 " in unit and "0.0.0.0" not in unit
+
+
+def test_server_config_listens_behind_nginx_caches_where_systemd_allows_and_is_root_only(server_root):
     config_path = server_root / "etc/fitting-booth/config.yaml"
     config = load_config(config_path).server
-    assert config.host == "0.0.0.0"
+    assert (config.host, config.port) == ("127.0.0.1", 8001)  # `python -m server` by hand takes nginx's place
     assert str(config.catalog.cache_dir) == "/var/cache/fitting-booth/catalog"  # the unit's CacheDirectory=
     assert stat.S_IMODE(config_path.stat().st_mode) == 0o600
 
@@ -63,7 +76,8 @@ def test_second_install_changes_nothing(source, server_root):
 
 def test_upgrade_keeps_the_edited_config(source, server_root):
     config_path = server_root / "etc/fitting-booth/config.yaml"
-    edited = config_path.read_text().replace("port: 8000", "port: 8123")
+    edited = config_path.read_text().replace("port: 8001", "port: 8123")
+    assert edited != config_path.read_text()
     config_path.write_text(edited)
     (server_root / "etc/fitting-booth/config.yaml.default").unlink()
     result = run_setup(source, "--server", "--install", "--destdir", str(server_root), "--no-venv")

@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -131,26 +132,28 @@ def tryon_payload(jpeg: bytes, garment_id: str) -> dict[str, str]:
     return {"person_image": base64.b64encode(jpeg).decode("ascii"), "garment_id": garment_id}
 
 
-NGINX_TEMPLATE = REPO / "nginx" / "fitting-booth.conf"
+NGINX_TEMPLATE = REPO / "nginx" / "fitting-booth.conf"  # several replicas (docs/scale-out.md)
+FRONT_TEMPLATE = REPO / "nginx" / "tryon-server.conf"  # in front of one box's gunicorn (the server install)
 
 
-def render_nginx_conf(upstreams: list[str], listen_port: int, prefix: Path) -> str:
-    """The shipped nginx/fitting-booth.conf made runnable on loopback: its upstream servers replaced by
-    `upstreams` (host:port), listening on `listen_port`, wrapped in a main config with every path under
-    `prefix`. Everything else (limits, timeouts, retry policy) is the shipped file, unchanged."""
+def render_nginx_conf(upstreams: list[str], listen_port: int, prefix: Path, template: Path = NGINX_TEMPLATE) -> str:
+    """A shipped nginx site made runnable on loopback: its upstream servers replaced by `upstreams`
+    (host:port, keeping the shipped server options), listening on `listen_port`, wrapped in a main config
+    with every path under `prefix`. Everything else (limits, timeouts, retry policy) is the shipped file."""
     import re
 
-    text = NGINX_TEMPLATE.read_text()
-    options = re.search(r"^\s*server\s+\S+:\d+(\s+[^;]*);", text, re.M).group(1)
-    text = re.sub(r"^\s*server\s+\S+:\d+[^;]*;\n", "", text, flags=re.M)
-    servers = "".join(f"    server {u}{options};\n" for u in upstreams)
-    text = text.replace("least_conn;\n", "least_conn;\n" + servers, 1)
-    text = re.sub(r"listen 80;", f"listen 127.0.0.1:{listen_port};", text)
+    text = template.read_text()
+    server_line = re.compile(r"^[ \t]*server\s+\S+:\d+([^;]*);\n", re.M)
+    first = server_line.search(text)
+    servers = "".join(f"    server {u}{first.group(1)};\n" for u in upstreams)
+    text = server_line.sub("", text)
+    text = text[:first.start()] + servers + text[first.start():]
+    text = re.sub(r"listen \d+;", f"listen 127.0.0.1:{listen_port};", text)
     user = "user root;\n" if os.geteuid() == 0 else ""
     return f"""{user}worker_processes 1;
 pid {prefix}/nginx.pid;
 error_log {prefix}/error.log info;
-events {{ worker_connections 256; }}
+events {{ worker_connections 512; }}
 http {{
     log_format upstream '$request_method $uri $status upstream=$upstream_addr upstream_status=$upstream_status';
     access_log {prefix}/access.log upstream;
@@ -167,12 +170,13 @@ http {{
 class NginxProcess:
     """nginx in the foreground (`daemon off`) with a generated config and every path under `prefix`."""
 
-    def __init__(self, upstreams: list[str], prefix: Path, port: int | None = None) -> None:
+    def __init__(self, upstreams: list[str], prefix: Path, port: int | None = None, *,
+                 template: Path = NGINX_TEMPLATE) -> None:
         self.prefix = prefix
         self.port = port or free_port()
         prefix.mkdir(parents=True, exist_ok=True)
         self.conf = prefix / "nginx.conf"
-        self.conf.write_text(render_nginx_conf(upstreams, self.port, prefix))
+        self.conf.write_text(render_nginx_conf(upstreams, self.port, prefix, template))
         self.proc: subprocess.Popen | None = None
 
     @property
@@ -180,6 +184,8 @@ class NginxProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> "NginxProcess":
+        import socket
+
         cmd = ["nginx", "-p", str(self.prefix), "-e", str(self.prefix / "error.log"), "-c", str(self.conf),
                "-g", "daemon off;"]
         test = subprocess.run(cmd[:-2] + ["-t"], capture_output=True, text=True)
@@ -189,9 +195,9 @@ class NginxProcess:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:
-                if requests.get(self.url + "/nginx-livez", timeout=1).status_code == 200:
-                    return self
-            except requests.RequestException:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return self
+            except OSError:
                 time.sleep(0.1)
         raise RuntimeError("nginx did not come up:\n" + (self.prefix / "error.log").read_text(errors="replace"))
 
@@ -207,3 +213,64 @@ class NginxProcess:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(timeout=10)
+
+
+class SlowClients:
+    """`count` connections that send their request as slowly as a client may: half trickle their headers
+    (one header line every `interval_s`), half send complete headers announcing a 1 MB body and trickle the
+    body (one byte every `interval_s`). A connection the server drops is opened again at once, so `count`
+    stay open until `stop()`. Runs in one background thread; traffic goes to loopback only."""
+
+    def __init__(self, port: int, count: int, interval_s: float = 2.0) -> None:
+        self.port, self.count, self.interval_s = port, count, interval_s
+        self.opened = 0
+        self.dropped = 0  # connections the server closed or answered (nginx: 408 after its timeouts)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="slow-clients", daemon=True)
+
+    def start(self) -> "SlowClients":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+    def _open(self, index: int):
+        import socket
+
+        sock = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+        sock.setblocking(False)
+        self.opened += 1
+        if index % 2:
+            sock.send(b"POST /v1/tryon HTTP/1.1\r\nHost: booth\r\nContent-Type: application/json\r\n"
+                      b"Content-Length: 1000000\r\n\r\n{")
+        else:
+            sock.send(b"GET /livez HTTP/1.1\r\nHost: booth\r\n")
+        return sock
+
+    def _run(self) -> None:
+        import select
+
+        socks = [self._open(i) for i in range(self.count)]
+        next_send = time.monotonic() + self.interval_s
+        try:
+            while not self._stop.is_set():
+                readable, _, _ = select.select(socks, [], [], 0.2)
+                for sock in readable:  # the server answered or closed: this one is done, open another
+                    index = socks.index(sock)
+                    sock.close()
+                    self.dropped += 1
+                    socks[index] = self._open(index)
+                if time.monotonic() >= next_send:
+                    next_send += self.interval_s
+                    for index, sock in enumerate(socks):
+                        try:
+                            sock.send(b"a" if index % 2 else b"X-Slow: 1\r\n")
+                        except OSError:
+                            sock.close()
+                            self.dropped += 1
+                            socks[index] = self._open(index)
+        finally:
+            for sock in socks:
+                sock.close()
