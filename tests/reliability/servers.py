@@ -274,3 +274,38 @@ class SlowClients:
         finally:
             for sock in socks:
                 sock.close()
+
+
+def big_phone_jpeg(size: tuple[int, int] = (7296, 5472), quality: int = 80) -> bytes:
+    """A legal but huge photo: the astronaut on a 4:3 canvas, scaled up to 39.9 MP (about 1 MB of JPEG:
+    smooth pixels compress well), as a phone's main camera writes it."""
+    from PIL import Image
+
+    from tests.conftest import person_photo_768x1024
+
+    portrait = Image.fromarray(person_photo_768x1024())
+    canvas = Image.new("RGB", (1365, 1024), tuple(int(c) for c in person_photo_768x1024()[4, 4]))
+    canvas.paste(portrait, ((1365 - 768) // 2, 0))
+    buffer = io.BytesIO()
+    canvas.resize(size, Image.Resampling.BILINEAR).save(buffer, "JPEG", quality=quality)
+    return buffer.getvalue()
+
+
+def request_cost(pid: int, send) -> dict[str, float]:
+    """What `send()` (one request to the server process `pid`) costs that process: CPU seconds, wall
+    seconds, and how far its peak resident memory (VmHWM) rose."""
+    import psutil
+
+    process = psutil.Process(pid)
+
+    def peak_mb() -> float:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        raise RuntimeError("no VmHWM")
+
+    cpu_before, peak_before, started = sum(process.cpu_times()[:2]), peak_mb(), time.monotonic()
+    response = send()
+    return {"status": response.status_code, "wall_s": time.monotonic() - started,
+            "cpu_s": sum(process.cpu_times()[:2]) - cpu_before, "peak_rss_rise_mb": peak_mb() - peak_before,
+            "response": response}
