@@ -18,7 +18,7 @@ from flask import Flask, g, request
 from flask_cors import CORS
 
 from common.config import Config, load_config
-from server.api import health, v1, web
+from server.api import health, legacy, v1, web
 from server.api.requests import InMemoryRequest
 from server.errors import ApiError, register_error_handlers
 from server.metrics import ERRORS, REQUESTS
@@ -48,6 +48,7 @@ def create_app(config: Config | None = None, *, load: Literal["background", "syn
     app.register_blueprint(v1.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(web.bp)
+    app.register_blueprint(legacy.bp)
     register_error_handlers(app)
     _install_request_hooks(app, server_config.auth_token)
 

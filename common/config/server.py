@@ -49,6 +49,21 @@ class LimitsConfig(Section):
     # Photos are scaled down to at most this many pixels on their longer side before anything else (a big
     # JPEG is decoded at reduced size): try-ons come back at that size.
     max_side: int = Field(1536, ge=256, le=8192)
+    # Photos are scaled down to at most this many pixels on their longer side before anything else (a big
+    # JPEG is decoded at reduced size): try-ons come back at that size.
+    max_side: int = Field(1536, ge=256, le=8192)
+
+
+LegacyRoute = Literal["pose_json", "pose_mobile", "vitons"]
+
+
+class LegacyConfig(Section):
+    # Routes for the earlier systems' clients (README: "Earlier clients"); drop a name to turn its route off.
+    routes: list[LegacyRoute] = ["pose_json", "pose_mobile", "vitons"]
+    # Those clients cannot send a token: with auth_token set, only the routes listed here still answer.
+    without_token: list[LegacyRoute] = []
+    # Catalog garment ids for the mobile app's index 0-9; empty: the first ten garments in catalog order.
+    mobile_garments: list[str] = Field(default_factory=list, max_length=10)
 
 
 class ServerConfig(Section):
@@ -67,6 +82,7 @@ class ServerConfig(Section):
     auth_token: Optional[str] = None
     # Origins allowed to call the API from a browser; empty: CORS closed.
     cors_origins: list[str] = []
+    legacy: LegacyConfig = LegacyConfig()
     # Debugging only: write shoppers' photos and results to save_dir. Off in any store.
     save_images: bool = False
     save_dir: Optional[Path] = None
