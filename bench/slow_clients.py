@@ -72,6 +72,7 @@ def main() -> int:
             for _ in range(5):
                 kiosk_round(url, payload, before)
             attack = SlowClients(nginx.port if nginx else server.port, args.connections).start()
+            time.sleep(1)  # the slow connections are open and have sent their first bytes
             during: list[dict] = []
             ends = time.monotonic() + args.hold
             while time.monotonic() < ends:

@@ -9,8 +9,13 @@ repository's) so there is one file to edit. Command-line flags and $GUNICORN_CMD
 - Threads: gthread with enough threads for every admitted try-on (`limits.concurrency + limits.max_queue`)
   plus two, so /livez, /readyz and /metrics answer while the inference queue is full; the app itself
   bounds how many try-ons run and wait.
-- systemd: the first worker with warm models sends READY=1, each worker pings WATCHDOG=1 while healthy,
-  STATUS= lines say what is happening (see server/systemd_notify.py and systemd/tryon-server.service).
+- systemd: the first worker with warm models sends READY=1, each worker pings WATCHDOG=1 while healthy
+  (models warm, loop turning, GET /livez on its own socket answered), STATUS= lines say what is happening
+  (see server/systemd_notify.py and systemd/tryon-server.service).
+- The production install binds 127.0.0.1:8001 behind nginx (nginx/tryon-server.conf): a gthread worker
+  gives each connection a thread from its first byte, so slow clients must not reach it directly.
+- Workers that keep dying (more than 2 x workers + 3 exits within a minute) stop the server rather than
+  being respawned for ever; multi-process metrics are used only where their folder has room.
 - Logs go to stderr (journald under systemd). The app writes its own JSON access line per request (with
   the request id, never a query string, body or image), so gunicorn's access log is off; if you turn it
   on (`--access-logfile -`) its format below leaves out query strings too.
