@@ -16,6 +16,7 @@ import requests
 
 from tests.conftest import REPO, free_port
 
+pytestmark = pytest.mark.slow  # real gunicorn processes
 CONF = REPO / "server" / "gunicorn.conf.py"
 # gunicorn.conf.py's post_worker_init reads the service's readiness from the app, as server.wsgi's has it.
 READY = '''
@@ -109,7 +110,6 @@ def test_a_full_metrics_disk_turns_multiprocess_metrics_off_instead_of_a_crash_l
     assert "SIGBUS" not in output
 
 
-@pytest.mark.slow
 def test_workers_that_keep_dying_stop_the_server_instead_of_looping(tmp_path):
     process, _ = _gunicorn(tmp_path, CRASHING_APP, workers=2, env={})
     try:
