@@ -32,6 +32,10 @@ LIP_MIRROR = torch.tensor([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 15, 14,
 # The ACGPN labels the try-on relies on, as docs/preprocessing.md reports them.
 REPORTED = {"hair": 1, "upper": 4, "pants": 8, "left_arm": 11, "face": 12, "right_arm": 13}
 CHECKPOINT_EVERY_S = 600
+# LIP-20 clothing: hat, glove, sunglasses, upper clothes, dress, coat, socks, pants, jumpsuit, scarf, skirt, shoes.
+CLOTHES = torch.zeros(20, dtype=torch.bool)
+CLOTHES[[1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 18, 19]] = True
+RECOLOUR_P = 0.6
 
 
 class Batches:
@@ -43,7 +47,6 @@ class Batches:
         self.mask = torch.from_numpy(np.ascontiguousarray(cache["person_mask"][rows]))[:, None]  # (N, 1, H, W)
         self.face = torch.from_numpy(np.ascontiguousarray(cache["face"][rows]))[:, None]
         self.keypoints = torch.from_numpy(np.ascontiguousarray(cache["keypoints"][rows]))  # (N, 18, 3)
-        self.heuristic = torch.from_numpy(np.ascontiguousarray(cache["heuristic"][rows]))  # (N, H, W)
         self.target = torch.from_numpy(np.ascontiguousarray(cache["target"][rows]))  # (N, H, W)
 
     def __len__(self) -> int:
@@ -51,23 +54,47 @@ class Batches:
 
     def take(self, index: torch.Tensor) -> dict[str, torch.Tensor]:
         return {"rgb": self.rgb[index], "mask": self.mask[index], "face": self.face[index],
-                "keypoints": self.keypoints[index].clone(), "heuristic": self.heuristic[index],
+                "keypoints": self.keypoints[index].clone(),
                 "target": self.target[index]}
 
 
+def recolour_clothes(rgb: torch.Tensor, target: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Give the clothes of some photos another colour (a rotation, scaling and shift of their YCbCr chroma, and
+    a brightness change): VITON's garment colours are not a cue for what is clothing. This is also how
+    skin-coloured, orange and brown clothes get into the training data (the heuristic parser's worst case).
+
+    rgb (B, 3, H, W) uint8, target (B, H, W) LIP-20 → (B, 3, H, W) uint8."""
+    n = len(rgb)
+    x = rgb.float()
+    r, g, b = x[:, 0], x[:, 1], x[:, 2]
+    luma = 0.299 * r + 0.587 * g + 0.114 * b
+    cb, cr = -0.168736 * r - 0.331264 * g + 0.5 * b, 0.5 * r - 0.418688 * g - 0.081312 * b
+
+    def per_sample(low: float, high: float) -> torch.Tensor:
+        return (low + (high - low) * torch.rand(n, generator=generator)).view(n, 1, 1)
+
+    angle, saturation = per_sample(0, 2 * np.pi), per_sample(0.4, 1.6)
+    cb, cr = (saturation * (torch.cos(angle) * cb - torch.sin(angle) * cr) + per_sample(-30, 30),
+              saturation * (torch.sin(angle) * cb + torch.cos(angle) * cr) + per_sample(-30, 30))
+    luma = luma * per_sample(0.6, 1.3)
+    recoloured = torch.stack([luma + 1.402 * cr, luma - 0.344136 * cb - 0.714136 * cr, luma + 1.772 * cb], 1)
+    chosen = (torch.rand(n, generator=generator) < RECOLOUR_P).view(n, 1, 1)
+    clothes = (CLOTHES[target.long()] & chosen)[:, None]
+    return torch.where(clothes, recoloured.clamp(0, 255).round(), x).to(torch.uint8)
+
+
 def augment(batch: dict[str, torch.Tensor], generator: torch.Generator) -> dict[str, torch.Tensor]:
-    """Horizontal flips with left/right swapped, and colour jitter on the photo (the light and background
-    variety is already in the cached composites, where MediaPipe saw it)."""
+    """Horizontal flips with left/right swapped, clothes recoloured, and colour jitter on the photo (the light
+    and background variety is already in the cached composites, where MediaPipe saw it)."""
     flip = torch.rand(len(batch["rgb"]), generator=generator) < 0.5
     out = dict(batch)
-    for key in ("rgb", "mask", "face", "heuristic", "target"):
+    for key in ("rgb", "mask", "face", "target"):
         out[key] = torch.where(flip.view(-1, *[1] * (batch[key].dim() - 1)), batch[key].flip(-1), batch[key])
-    for key in ("heuristic", "target"):
-        out[key] = torch.where(flip[:, None, None], LIP_MIRROR[out[key].long()].to(torch.uint8), out[key])
+    out["target"] = torch.where(flip[:, None, None], LIP_MIRROR[out["target"].long()].to(torch.uint8), out["target"])
     mirrored = batch["keypoints"][:, COCO_MIRROR].clone()
     mirrored[..., 0] = torch.where(mirrored[..., 2] > 0, 1 - mirrored[..., 0], mirrored[..., 0])
     out["keypoints"] = torch.where(flip[:, None, None], mirrored, batch["keypoints"])
-    rgb = out["rgb"].float()
+    rgb = recolour_clothes(out["rgb"], out["target"], generator).float()
     n = len(rgb)
     gain = 1 + 0.25 * (2 * torch.rand(n, 1, 1, 1, generator=generator) - 1)
     bias = 20 * (2 * torch.rand(n, 1, 1, 1, generator=generator) - 1)
@@ -86,8 +113,7 @@ def at_height(batch: dict[str, torch.Tensor], height: int) -> dict[str, torch.Te
     out = dict(batch)
     for key in ("rgb", "mask", "face"):
         out[key] = F.avg_pool2d(batch[key].float(), factor).round().to(torch.uint8)
-    for key in ("heuristic", "target"):
-        out[key] = batch[key][:, factor // 2::factor, factor // 2::factor]
+    out["target"] = batch["target"][:, factor // 2::factor, factor // 2::factor]
     return out
 
 
@@ -101,7 +127,7 @@ def learning_rate(step: int, steps: int, peak: float) -> float:
 
 
 def forward(net: ParserNet, batch: dict[str, torch.Tensor], variant: str) -> torch.Tensor:
-    x = input_tensor(batch["rgb"], batch["mask"], batch["keypoints"], batch["face"], variant, batch["heuristic"])
+    x = input_tensor(batch["rgb"], batch["mask"], batch["keypoints"], batch["face"], variant)
     with torch.autocast("cpu", torch.bfloat16):
         return net(x).float()  # (B, 20, H, W)
 
@@ -162,7 +188,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--validate-every", type=int, default=4000, help="samples")
-    parser.add_argument("--init", type=Path, help="start from this run's weights (e.g. a 128-px pre-training)")
+    parser.add_argument("--init", type=Path,
+                        help="start from these weights: a run's last.pt (e.g. a 128-px pre-training) or a shipped file")
     parser.add_argument("--limit", type=int, default=0, help="train on the first N rows only (tests)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
@@ -197,8 +224,9 @@ def main() -> None:
         optimiser.load_state_dict(saved["optimiser"])
         state.update({k: saved[k] for k in ("step", "samples_seen", "validation")})
         print(f"resumed at step {state['step']} ({state['samples_seen']} samples)", flush=True)
-    elif args.init:
-        net.load_state_dict(load_checkpoint(args.init)["model"])
+    elif args.init:  # a run's last.pt, or a shipped weights file (e.g. to continue from server/weights/parser.pt)
+        blob = load_checkpoint(args.init)
+        net.load_state_dict(blob["model"] if "model" in blob else blob["state_dict"])
         print(f"initialised from {args.init}", flush=True)
 
     steps_per_epoch = len(train) // args.batch

@@ -2,8 +2,8 @@
 sees (its inputs) beside what it should say (VITON's LIP-20 parse as the target).
 
 Each person is first put on another background in a kiosk-like frame and light (`composite.py`), then goes
-through the serving path: person selection, MediaPipe, `crop_inputs`. The heuristic parse is cached too, for
-the refiner ablation. The cache holds research-only data: it lives outside the repository.
+through the serving path: person selection, MediaPipe, `crop_inputs`. The cache holds research-only data: it
+lives outside the repository.
 
     .venv/bin/python -m server.train.parser_cache --out ~/.cache/fitting-booth/parser-cache [--workers 2]
 
@@ -19,9 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from common.config.server import PreprocessConfig
-from server.pipeline.preprocess import Preprocessor
-from server.pipeline.preprocess.parsing.heuristic import HeuristicParser
+from server.pipeline.preprocess.body import BodyModel
+from server.pipeline.preprocess.people import PeopleFinder
 from server.pipeline.preprocess.parsing.learned import NET_SIZE, crop_inputs, crop_labels
 from server.train.backgrounds import random_background
 from server.train.composite import CANVAS, compose
@@ -33,7 +32,6 @@ ARRAYS = {  # name: (per-row shape, dtype)
     "person_mask": ((H, W), np.uint8),
     "face": ((H, W), np.uint8),
     "keypoints": ((18, 3), np.float32),
-    "heuristic": ((H, W), np.uint8),
     "target": ((H, W), np.uint8),
     "done": ((), np.int8),  # 1 = cached, -1 = MediaPipe found nobody (left out of training)
 }
@@ -52,13 +50,14 @@ def open_cache(folder: Path, rows: int = 0, mode: str = "r") -> dict[str, np.nda
 def _work(args: tuple[Path, Path, list[int], int]) -> int:
     folder, root, rows, seed = args
     viton, cache = VitonTrain(root), open_cache(folder, mode="r+")
-    preprocessor, heuristic = Preprocessor(PreprocessConfig(parser="heuristic")), HeuristicParser()
+    people, body_model = PeopleFinder(), BodyModel(hands=False)  # the learned parser's serving path
     for count, row in enumerate(rows):
         person_id = viton.ids[row]
         rng = np.random.default_rng([seed, row])
         scene = compose(viton.person(person_id), viton.parse(person_id), random_background(rng, *CANVAS), rng)
-        selection, region = preprocessor.select_person(scene.image)
-        body = preprocessor.observe(region)
+        selection = people.select(scene.image)
+        region = selection.region(scene.image)
+        body = body_model.observe(region)
         if body is None:
             cache["done"][row] = -1
             continue
@@ -66,7 +65,6 @@ def _work(args: tuple[Path, Path, list[int], int]) -> int:
         inputs = crop_inputs(region, body)
         cache["rgb"][row], cache["person_mask"][row], cache["face"][row] = inputs.rgb, inputs.person_mask, inputs.face
         cache["keypoints"][row] = inputs.keypoints
-        cache["heuristic"][row] = crop_labels(heuristic.parse(region, body), inputs.box)
         cache["target"][row] = crop_labels(np.ascontiguousarray(scene.lip[y0:y1, x0:x1]), inputs.box)
         cache["done"][row] = 1
         if count % 200 == 0:
@@ -75,7 +73,8 @@ def _work(args: tuple[Path, Path, list[int], int]) -> int:
             print(f"[{multiprocessing.current_process().name}] {count}/{len(rows)}", flush=True)
     for array in cache.values():
         array.flush()
-    preprocessor.close()
+    people.close()
+    body_model.close()
     return len(rows)
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import zipfile
-from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +22,7 @@ class VitonTrain:
         self.root = Path(root)
         pairs = (self.root / "pairs.txt").read_text().split()
         self.ids = [name.split("_")[0] for name in pairs[0::2]]
+        self._zips: dict[str, zipfile.ZipFile] = {}
 
     @property
     def train_ids(self) -> list[str]:
@@ -32,12 +32,10 @@ class VitonTrain:
     def val_ids(self) -> list[str]:
         return self.ids[-VALIDATION_SIZE:]
 
-    @cached_property
-    def _zips(self) -> dict[str, zipfile.ZipFile]:
-        # Opened lazily, so each worker process that forks off a VitonTrain opens its own handles.
-        return {name: zipfile.ZipFile(self.root / f"{name}.zip") for name in ("image", "cloth", "parse")}
-
     def _read(self, archive: str, name: str) -> Image.Image:
+        # Archives are opened on first use (a parser-only data set has no cloth.zip), by each process itself.
+        if archive not in self._zips:
+            self._zips[archive] = zipfile.ZipFile(self.root / f"{archive}.zip")
         return Image.open(io.BytesIO(self._zips[archive].read(name)))
 
     def person(self, person_id: str) -> np.ndarray:

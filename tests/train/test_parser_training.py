@@ -32,7 +32,7 @@ def _synthetic_cache(folder) -> None:
         rgb = np.full((256, 192, 3), rng.integers(150, 255, 3), np.uint8)
         rgb[target == 5] = rng.integers(0, 120, 3)
         rgb[target == 13] = (220, 170, 140)
-        cache["rgb"][row], cache["target"][row], cache["heuristic"][row] = rgb, target, target
+        cache["rgb"][row], cache["target"][row] = rgb, target
         cache["person_mask"][row] = (target > 0) * 255
         cache["face"][row] = (target == 13) * 255
         cache["keypoints"][row, 0] = (cx / 192, top / 256, 1)

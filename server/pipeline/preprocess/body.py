@@ -33,13 +33,15 @@ def _points(landmark_list, width: int, height: int) -> np.ndarray:
 class BodyModel:
     """MediaPipe Pose (BlazePose full, complexity 1) with segmentation, FaceMesh and Hands, for still images."""
 
-    def __init__(self) -> None:
+    def __init__(self, hands: bool = True) -> None:
+        """`hands=False` leaves the hand graph out (only the heuristic parser uses hand landmarks)."""
         import mediapipe as mp
 
         solutions = mp.solutions
         self._pose = solutions.pose.Pose(static_image_mode=True, model_complexity=1, enable_segmentation=True)
         self._face = solutions.face_mesh.FaceMesh(static_image_mode=True, max_num_faces=1, refine_landmarks=False)
-        self._hands = solutions.hands.Hands(static_image_mode=True, max_num_hands=2, model_complexity=1)
+        self._hands = (solutions.hands.Hands(static_image_mode=True, max_num_hands=2, model_complexity=1)
+                       if hands else None)
         self._lock = threading.Lock()
 
     def observe(self, rgb: np.ndarray) -> Optional[BodyObservation]:
@@ -51,13 +53,13 @@ class BodyModel:
             if result.pose_landmarks is None:
                 return None
             face_result = self._face.process(image)
-            hands_result = self._hands.process(image)
+            hands_result = self._hands.process(image) if self._hands is not None else None
         landmarks = np.array(
             [(p.x * width, p.y * height, p.visibility) for p in result.pose_landmarks.landmark], np.float32
         )
         faces = face_result.multi_face_landmarks
         face = _points(faces[0], width, height) if faces else None
-        hands = [_points(h, width, height) for h in hands_result.multi_hand_landmarks or []]
+        hands = [_points(h, width, height) for h in (hands_result and hands_result.multi_hand_landmarks) or []]
         mask = result.segmentation_mask
         if mask is None:
             mask = np.zeros((height, width), np.float32)
@@ -66,4 +68,5 @@ class BodyModel:
     def close(self) -> None:
         with self._lock:
             for graph in (self._pose, self._face, self._hands):
-                graph.close()
+                if graph is not None:
+                    graph.close()

@@ -3,6 +3,7 @@
 sunglasses/face → face, and everything without an ACGPN class (glove, socks, jumpsuit, scarf) → 7 "noise"."""
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 LIP_TO_ACGPN = np.array(
@@ -39,3 +40,17 @@ def lip_to_acgpn(lip: np.ndarray) -> np.ndarray:
     if lip.max(initial=0) >= len(LIP_TO_ACGPN):
         raise ValueError(f"LIP labels must be 0..19, got {int(lip.max())}")
     return LIP_TO_ACGPN[lip]
+
+
+def upsample_labels(labels: np.ndarray, width: int, height: int) -> np.ndarray:
+    """A label map resized to (width, height) with smooth edges: each label's indicator is resized linearly
+    and every pixel takes the label that covers it most (nearest-neighbour resizing leaves steps as large as
+    the scale factor)."""
+    out = np.zeros((height, width), np.uint8)
+    best = np.zeros((height, width), np.uint8)
+    for label in np.unique(labels):
+        score = cv2.resize(np.where(labels == label, 255, 0).astype(np.uint8), (width, height),
+                           interpolation=cv2.INTER_LINEAR)
+        out[score > best] = label
+        np.maximum(best, score, out=best)
+    return out

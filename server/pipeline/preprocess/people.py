@@ -27,6 +27,15 @@ class Selection:
     people: int
     warnings: list[str] = field(default_factory=list)
 
+    def region(self, image: np.ndarray) -> np.ndarray:
+        """The part of `image` to analyse, with the other people painted in the background's median colour."""
+        x0, y0, x1, y1 = self.box
+        region = np.ascontiguousarray(image[y0:y1, x0:x1])
+        if self.others is not None:
+            region = region.copy()
+            region[self.others[y0:y1, x0:x1]] = np.median(image[~self.others], axis=0).astype(np.uint8)
+        return region
+
 
 class PeopleFinder:
     def __init__(self) -> None:

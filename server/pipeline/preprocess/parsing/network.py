@@ -16,7 +16,6 @@ POSE_CHANNELS = 18
 INPUTS = {
     "photo": 3,  # RGB
     "photo+mediapipe": 3 + 1 + POSE_CHANNELS + 1,  # RGB, person mask, COCO-18 heat maps, face hull
-    "photo+mediapipe+heuristic": 3 + 1 + POSE_CHANNELS + 1 + LIP_CLASSES,  # ... and the heuristic parse, one-hot
 }
 
 
