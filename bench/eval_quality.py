@@ -6,7 +6,7 @@
     .venv/bin/python bench/eval_quality.py --pictures docs/images      # astronaut pictures for docs/
 
 --server posts each pair to POST /v1/tryon (person_image + garment_image as base64); --in-process runs
-Preprocessor + EmbeddedBackend here; --gt-preprocess skips our preprocessing and builds PersonAnalysis from
+Preprocessor + EmbeddedBackend here (--parsers learned heuristic: a row for each parser); --gt-preprocess skips our preprocessing and builds PersonAnalysis from
 the dataset's own parsing (LIP) and OpenPose keypoints and the garment from cloth-mask (an ablation that
 separates warp/compose quality from pose/parsing quality).
 
@@ -119,10 +119,11 @@ def gt_tryon(backend) -> Callable[[Sample, Sample], np.ndarray]:
     return run
 
 
-def in_process_tryon(backend) -> Callable[[Sample, Sample], np.ndarray]:
+def in_process_tryon(backend, parser: str) -> Callable[[Sample, Sample], np.ndarray]:
+    from common.config.server import PreprocessConfig
     from server.pipeline.preprocess import Preprocessor
 
-    pre = Preprocessor()
+    pre = Preprocessor(PreprocessConfig(parser=parser))
 
     def run(person: Sample, garment: Sample) -> np.ndarray:
         analysis = pre.analyze_person(person.up(person.image), category="tshirt")
@@ -299,6 +300,8 @@ def main() -> None:
     mode.add_argument("--in-process", action="store_true", help="Preprocessor + EmbeddedBackend in this process")
     mode.add_argument("--gt-preprocess", action="store_true",
                       help="EmbeddedBackend on the dataset's parsing/pose/cloth-mask (ablation)")
+    ap.add_argument("--parsers", nargs="+", choices=["learned", "heuristic"], default=["learned"],
+                    help="with --in-process: one row per human parser, in the same run")
     ap.add_argument("--token", help="bearer token for --server, if the server requires one")
     ap.add_argument("--scale", type=int, default=4,
                     help="upscale inputs by this factor before the try-on (4: 768x1024, camera-like); "
@@ -322,7 +325,8 @@ def main() -> None:
 
         backend = EmbeddedBackend()
         if args.in_process:
-            methods["embedded"] = in_process_tryon(backend)
+            for parser in args.parsers:
+                methods[f"embedded ({parser} parser)"] = in_process_tryon(backend, parser)
         else:
             methods["embedded (gt pose+parse)"] = gt_tryon(backend)
     report = evaluate(args.data, methods, args.scale)

@@ -144,10 +144,12 @@ def _open_preprocessor(config: PreprocessConfig) -> tuple[Preprocessor, str]:
     from server.pipeline.preprocess import Preprocessor
 
     try:
-        return Preprocessor(config), ""
+        preprocessor = Preprocessor(config)
+        return preprocessor, f"; {preprocessor.parser_name} parser"
     except BackendUnavailable as exc:
-        log.error("preprocessing models unavailable, using the packaged ones: %s", exc.message)
-        return Preprocessor(PreprocessConfig()), f"; {exc.message}; packaged pose and parsing models serve"
+        log.error("preprocessing models unavailable, using MediaPipe and the heuristic parser: %s", exc.message)
+        return (Preprocessor(PreprocessConfig(parser="heuristic", pose="mediapipe")),
+                f"; {exc.message}; packaged pose and heuristic parser serve")
 
 
 def _seed_for(person: np.ndarray, garment: object) -> int:

@@ -23,9 +23,12 @@ class AcgpnConfig(Section):
 
 
 class PreprocessConfig(Section):
-    # "heuristic" builds the LIP parsing from the packaged MediaPipe models; "schp" loads a user-supplied
-    # SCHP-LIP checkpoint from schp_checkpoint.
-    parser: Literal["heuristic", "schp"] = "heuristic"
+    # "learned" runs the project's trained parser (server/weights/parser.pt, or parser_weights); "heuristic"
+    # builds the LIP parsing from the MediaPipe models and colour rules (also the fallback when the learned
+    # parser's weights are missing or broken); "schp" loads a user-supplied SCHP-LIP checkpoint.
+    parser: Literal["learned", "heuristic", "schp"] = "learned"
+    # Weights of the learned parser; empty: the ones shipped with the project (e.g. a store's own retraining).
+    parser_weights: Optional[Path] = None
     schp_checkpoint: Optional[Path] = None
     # "mediapipe" uses the packaged BlazePose; "openpose" loads a user-supplied OpenPose COCO body model.
     pose: Literal["mediapipe", "openpose"] = "mediapipe"
@@ -46,9 +49,6 @@ class LimitsConfig(Section):
     concurrency: int = Field(1, ge=1, le=64)
     max_queue: int = Field(4, ge=0, le=1000)
     request_timeout_s: float = Field(30.0, gt=0, le=600)
-    # Photos are scaled down to at most this many pixels on their longer side before anything else (a big
-    # JPEG is decoded at reduced size): try-ons come back at that size.
-    max_side: int = Field(1536, ge=256, le=8192)
     # Photos are scaled down to at most this many pixels on their longer side before anything else (a big
     # JPEG is decoded at reduced size): try-ons come back at that size.
     max_side: int = Field(1536, ge=256, le=8192)

@@ -15,9 +15,10 @@ K = {name: i for i, name in enumerate(COCO18)}
 L = {name: i for i, name in enumerate(LIP)}
 
 
-@pytest.fixture(scope="module")
-def preprocessor():
-    p = Preprocessor()
+@pytest.fixture(scope="module", params=["learned", "heuristic"])
+def preprocessor(request):
+    """The default (learned) parser and its fallback both hold on the astronaut."""
+    p = Preprocessor(PreprocessConfig(parser=request.param))
     p.warmup()
     yield p
     p.close()

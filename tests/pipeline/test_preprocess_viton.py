@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from common.config.server import PreprocessConfig
 from server.pipeline.preprocess import Preprocessor
 from server.pipeline.preprocess.labels import lip_to_acgpn
 from server.pipeline.preprocess.parsing.heuristic import _polyline_distance
@@ -18,8 +19,15 @@ pytestmark = pytest.mark.slow  # 24 photos and 24 garments
 
 K = {name: i for i, name in enumerate(COCO18)}
 ACGPN_CLASSES = {"hair": [1], "face": [12], "upper_clothes": [4], "arms": [11, 13], "pants": [8]}
-# Measured medians over the 24 photos: hair 0.66, face 0.78, upper 0.85, arms 0.77, pants 0.87.
-MEDIAN_IOU = {"hair": 0.6, "face": 0.7, "upper_clothes": 0.8, "arms": 0.7, "pants": 0.8}
+# Per-photo medians over the 24 photos, a little below what was measured (docs/preprocessing.md).
+# Measured, learned parser: hair 0.87, face 0.92, upper 0.95, arms 0.86, pants 0.94.
+LEARNED_MEDIAN_IOU = {"hair": 0.82, "face": 0.88, "upper_clothes": 0.92, "arms": 0.82, "pants": 0.9}
+# IoU summed over the 24 photos, learned parser; measured: mean of six 0.866, arms 0.797 and 0.812.
+LEARNED_SUMMED_MEAN, LEARNED_SUMMED_ARMS = 0.85, 0.78
+MEDIAN_IOU = {
+    "heuristic": {"hair": 0.6, "face": 0.7, "upper_clothes": 0.8, "arms": 0.7, "pants": 0.8},
+    "learned": LEARNED_MEDIAN_IOU,
+}
 
 
 def read_rgb(path):
@@ -39,9 +47,9 @@ def viton(shared_dir):
     return root, ids
 
 
-@pytest.fixture(scope="module")
-def preprocessor():
-    p = Preprocessor()
+@pytest.fixture(scope="module", params=["learned", "heuristic"])
+def preprocessor(request):
+    p = Preprocessor(PreprocessConfig(parser=request.param))
     yield p
     p.close()
 
@@ -63,14 +71,14 @@ def truth_keypoints(root, person_id: str) -> np.ndarray:
 
 
 @pytest.mark.parametrize("name", list(ACGPN_CLASSES))
-def test_parsing_matches_viton_annotation(viton, analyses, name):
+def test_parsing_matches_viton_annotation(viton, preprocessor, analyses, name):
     root, ids = viton
     scores = []
     for i in ids:
         truth = np.isin(truth_labels(root, i), ACGPN_CLASSES[name])
         if truth.sum() >= 30:
             scores.append(iou(np.isin(analyses[i].labels, ACGPN_CLASSES[name]), truth))
-    assert np.median(scores) > MEDIAN_IOU[name], np.round(scores, 2)
+    assert np.median(scores) > MEDIAN_IOU[preprocessor.parser_name][name], np.round(scores, 2)
     assert min(scores) > 0.2, np.round(scores, 2)
 
 
@@ -110,7 +118,37 @@ def test_arm_labels_lie_along_their_own_arm(analyses):
             assert (arm & near).sum() > 0.85 * arm.sum(), (person_id, label)
 
 
-def test_garment_masks_match_viton_cloth_masks(viton, preprocessor):
+def test_learned_parser_meets_its_acceptance_figures(viton, preprocessor, analyses):
+    """IoU summed over the 24 photos (docs/preprocessing.md): the six labels the try-on relies on."""
+    if preprocessor.parser_name != "learned":
+        pytest.skip("acceptance figures are the learned parser's")
+    root, ids = viton
+    labels = {"hair": 1, "upper": 4, "pants": 8, "left_arm": 11, "face": 12, "right_arm": 13}
+    inter, union, worst = dict.fromkeys(labels, 0), dict.fromkeys(labels, 0), 1.0
+    for i in ids:
+        truth, ours = truth_labels(root, i), analyses[i].labels
+        photo = []
+        for name, label in labels.items():
+            p, t = ours == label, truth == label
+            inter[name] += (p & t).sum()
+            union[name] += (p | t).sum()
+            if (p | t).sum() >= 100:
+                photo.append((p & t).sum() / (p | t).sum())
+        worst = min(worst, float(np.mean(photo)))
+    iou = {name: inter[name] / union[name] for name in labels}
+    assert np.mean(list(iou.values())) >= LEARNED_SUMMED_MEAN, iou
+    assert min(iou["left_arm"], iou["right_arm"]) >= LEARNED_SUMMED_ARMS, iou
+    assert worst >= 0.6
+
+
+@pytest.fixture(scope="module")
+def garment_masker():
+    p = Preprocessor(PreprocessConfig(parser="heuristic"))
+    yield p
+    p.close()
+
+
+def test_garment_masks_match_viton_cloth_masks(viton, garment_masker):
     """Measured: median 0.99; VITON's own masks are wrong on a few white or sheer garments (0.32 to 0.71)."""
     root, ids = viton
     scores = []
@@ -119,6 +157,6 @@ def test_garment_masks_match_viton_cloth_masks(viton, preprocessor):
         photo = read_rgb(root / "cloth" / f"{garment_id}.jpg")
         with Image.open(root / "cloth-mask" / f"{garment_id}.jpg") as mask:
             truth = np.array(mask.convert("L")) > 127
-        scores.append(iou(preprocessor.analyze_garment(photo).mask > 0, truth))
+        scores.append(iou(garment_masker.analyze_garment(photo).mask > 0, truth))
     assert np.median(scores) > 0.95, np.round(scores, 2)
     assert sum(s > 0.9 for s in scores) >= 20, np.round(scores, 2)

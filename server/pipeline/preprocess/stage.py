@@ -15,7 +15,7 @@ from server.pipeline.errors import NoPersonFound, PipelineError, UnsupportedCate
 from server.pipeline.preprocess.body import BodyModel
 from server.pipeline.preprocess.checks import check_garment_mask, check_person
 from server.pipeline.preprocess.garment_mask import GarmentMasker
-from server.pipeline.preprocess.labels import lip_to_acgpn
+from server.pipeline.preprocess.labels import lip_to_acgpn, upsample_labels
 from server.pipeline.preprocess.parsing import make_parser
 from server.pipeline.preprocess.people import PeopleFinder
 from server.pipeline.preprocess.pose import OpenPoseCoco, coco18_from_blazepose, scale_keypoints
@@ -46,9 +46,13 @@ class Preprocessor:
         self.config = config or PreprocessConfig()
         self._parser = make_parser(self.config)
         self._openpose = OpenPoseCoco(self.config.openpose_model) if self.config.pose == "openpose" else None
-        self._body = BodyModel()
+        self._body = BodyModel(hands=self._parser.name == "heuristic")
         self._people = PeopleFinder()
         self._garments = GarmentMasker()
+
+    @property
+    def parser_name(self) -> str:
+        return self._parser.name
 
     def warmup(self) -> None:
         """Run every graph once: MediaPipe's first call costs several hundred ms."""
@@ -72,11 +76,8 @@ class Preprocessor:
 
         with timed(timings, "people"):
             selection = self._people.select(small)
+            region = selection.region(small)
             x0, y0, x1, y1 = selection.box
-            region = np.ascontiguousarray(small[y0:y1, x0:x1])
-            if selection.others is not None:
-                region = region.copy()
-                region[selection.others[y0:y1, x0:x1]] = np.median(small[~selection.others], axis=0).astype(np.uint8)
         with timed(timings, "pose"):
             body = self._body.observe(region)
             warnings = selection.warnings + check_person(body, region.shape[1], region.shape[0])
@@ -91,7 +92,7 @@ class Preprocessor:
             mask_small = np.zeros(small.shape[:2], np.float32)
             lip_small[y0:y1, x0:x1] = lip_region
             mask_small[y0:y1, x0:x1] = body.person_mask
-            lip = cv2.resize(lip_small, (width, height), interpolation=cv2.INTER_NEAREST)
+            lip = upsample_labels(lip_small, width, height)
             person_mask = np.clip(cv2.resize(mask_small, (width, height), interpolation=cv2.INTER_LINEAR), 0, 1)
             keypoints = scale_keypoints(keypoints, width / small.shape[1], height / small.shape[0],
                                         x0 * width / small.shape[1], y0 * height / small.shape[0])

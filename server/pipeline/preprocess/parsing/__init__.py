@@ -8,8 +8,13 @@ from server.pipeline.preprocess.parsing.schp import load_schp
 
 
 def make_parser(config: PreprocessConfig) -> HumanParser:
+    """Raises BackendUnavailable when the configured parser's model file is missing or does not load."""
     if config.parser == "schp":
         return load_schp(config.schp_checkpoint)
+    if config.parser == "learned":
+        from server.pipeline.preprocess.parsing.learned import WEIGHTS, LearnedParser
+
+        return LearnedParser(config.parser_weights.expanduser() if config.parser_weights else WEIGHTS)
     return HeuristicParser()
 
 
