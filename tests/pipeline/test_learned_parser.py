@@ -94,3 +94,18 @@ def test_an_arm_that_is_not_skin_coloured_becomes_what_is_around_it():
     cleaned = drop_stray_parts(labels, rgb)
     assert set(np.unique(cleaned[50:110, 70:80])) == {0, 5}  # the shirt beside it, the background beyond
     assert (cleaned[50:110, 70] == 5).all()
+
+
+def test_hair_away_from_the_head_becomes_what_is_around_it():
+    labels, rgb = _person_with_arm((200, 158, 138))
+    labels[60:100, 45:60] = 2  # a large 'hair' patch on the shirt, far below the face
+    cleaned = drop_stray_parts(labels, rgb)
+    assert (cleaned[60:100, 45:60] == 5).all()
+    assert (cleaned[0:12, 30:60] == 2).all()  # the hair on the head stays
+
+
+def test_trousers_without_visible_hips_are_the_jacket_on_a_chest_high_photo():
+    labels, rgb = _person_with_arm((200, 158, 138))
+    labels[100:120, 30:60] = 9  # "trousers" at the bottom edge of the photo
+    assert (drop_stray_parts(labels, rgb, hips_visible=False)[100:120, 30:60] == 5).all()
+    assert (drop_stray_parts(labels, rgb, hips_visible=True)[100:120, 30:60] == 9).all()
