@@ -29,8 +29,9 @@ def person_matte(rgb: np.ndarray, lip: np.ndarray) -> np.ndarray:
     return cv2.GaussianBlur(person.astype(np.float32), (3, 3), 0)
 
 
-def _darken_skin(rgb: np.ndarray, skin: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Another skin tone (darker or lighter) on the skin pixels, shading kept: VITON's models are mostly light-skinned."""
+def _other_skin_tone(rgb: np.ndarray, skin: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Another skin tone (mostly darker) where `skin` (H, W) weights it, shading kept: VITON's models are
+    mostly light-skinned."""
     lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
     lab[..., 0] *= 1 + rng.uniform(-0.65, 0.1) * skin
     lab[..., 1] += rng.uniform(-3, 8) * skin
@@ -61,7 +62,7 @@ def compose(rgb: np.ndarray, lip: np.ndarray, background: np.ndarray, rng: np.ra
     alpha = person_matte(rgb, lip)
     if rng.random() < 0.35:
         skin = np.isin(lip, SKIN_LABELS) | ((lip == 0) & (alpha > 0.5))
-        rgb = _darken_skin(rgb, cv2.GaussianBlur(skin.astype(np.float32), (5, 5), 0), rng)
+        rgb = _other_skin_tone(rgb, cv2.GaussianBlur(skin.astype(np.float32), (5, 5), 0), rng)
     scale = rng.uniform(0.6, 1.0) * height / rgb.shape[0]
     w, h = round(rgb.shape[1] * scale), round(rgb.shape[0] * scale)
     x0 = int(rng.integers(min(0, width - w), max(0, width - w) + 1))

@@ -216,7 +216,8 @@ def main() -> None:
     net = ParserNet(INPUTS[args.variant], tuple(args.widths))
     optimiser = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=1e-4)
     steps = max(1, args.samples // args.batch)
-    state = {"step": 0, "samples_seen": 0, "validation": None, "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}}
+    settings = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
+    state = {"step": 0, "samples_seen": 0, "validation": None, "args": settings}
     last = args.run / "last.pt"
     if last.exists():
         saved = load_checkpoint(last)
@@ -251,7 +252,8 @@ def main() -> None:
         if state["samples_seen"] % args.validate_every < args.batch or final:
             state["validation"] = validate(net, val, args.variant, args.height)
             contact_sheet(net, val, args.variant, args.height, args.run / f"sheet-{state['samples_seen']:07d}.png")
-            record = {"samples": state["samples_seen"], "loss": float(np.mean(losses)), "lr": optimiser.param_groups[0]["lr"],
+            record = {"samples": state["samples_seen"], "loss": float(np.mean(losses)),
+                      "lr": optimiser.param_groups[0]["lr"],
                       "samples_per_s": len(losses) * args.batch / (time.monotonic() - started), **state["validation"]}
             log.write(json.dumps(record) + "\n")
             log.flush()
