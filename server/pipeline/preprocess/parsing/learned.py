@@ -6,7 +6,6 @@ on the project's own MediaPipe outputs (docs/preprocessing.md says how and what 
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 from dataclasses import dataclass
@@ -168,10 +167,6 @@ def drop_stray_parts(labels: np.ndarray, rgb: np.ndarray, hips_visible: bool = T
         return labels
     nearest = distance_transform_edt(stray, return_distances=False, return_indices=True)
     return labels[nearest[0], nearest[1]]
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 class LearnedParser:
