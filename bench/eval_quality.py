@@ -1,14 +1,17 @@
 """Try-on quality on pairs in VITON layout (image/, image-parse/, pose/, cloth/, cloth-mask/, pairs_*.txt).
 
     .venv/bin/python bench/eval_quality.py --data ../shared/eval/viton_dev --server http://127.0.0.1:8000
-    .venv/bin/python bench/eval_quality.py --data ../shared/eval/viton_dev --in-process
+    .venv/bin/python bench/eval_quality.py --data ../shared/eval/viton_dev --in-process --backends learned embedded
+    .venv/bin/python bench/eval_quality.py --validation 100 --in-process --backends learned embedded
     .venv/bin/python bench/eval_quality.py --data ../shared/eval/viton_dev --gt-preprocess
-    .venv/bin/python bench/eval_quality.py --pictures docs/images      # astronaut pictures for docs/
+    .venv/bin/python bench/eval_quality.py --pictures docs/images --backends learned embedded  # for docs/
 
 --server posts each pair to POST /v1/tryon (person_image + garment_image as base64); --in-process runs
-Preprocessor + EmbeddedBackend here (--parsers learned heuristic: a row for each parser); --gt-preprocess skips our preprocessing and builds PersonAnalysis from
-the dataset's own parsing (LIP) and OpenPose keypoints and the garment from cloth-mask (an ablation that
-separates warp/compose quality from pose/parsing quality).
+Preprocessor + the backends here (a row per backend and per parser: --backends learned embedded, --parsers
+learned heuristic); --gt-preprocess skips our preprocessing and builds PersonAnalysis from the dataset's own
+parsing (LIP) and OpenPose keypoints and the garment from cloth-mask (an ablation that separates warp/compose
+quality from pose/parsing quality). --validation N scores the first N validation ids of the training split
+(server/train/viton.py) instead of a folder.
 
 Paired (each person with the garment they wear: the photo is the ground truth):
   ssim_garment   SSIM averaged inside the garment region (LIP 5, 6, 7 of the ground-truth parse)
@@ -22,7 +25,7 @@ Unpaired (another person's garment):
 
 Two baselines run on the same pairs: identity (the photo sent back) and paste (the garment photo resized
 into the bounding box of the upper-clothes region). VITON images are research-only: this script prints
-numbers and writes no images.
+numbers, and writes images only where --sheet says (a path outside the repository).
 """
 from __future__ import annotations
 
@@ -52,16 +55,27 @@ TryOn = Callable[[np.ndarray, np.ndarray, "Sample", "Sample"], np.ndarray]
 class Sample:
     """One VITON id: the person photo, parse, keypoints, and the garment photo + mask with that id."""
 
-    def __init__(self, data: Path, pid: str, scale: int) -> None:
-        self.pid = pid
-        self.scale = scale
-        self.image = _load_rgb(data / "image" / f"{pid}_0.jpg")
-        self.parse = np.array(Image.open(data / "image-parse" / f"{pid}_0.png"))  # raw palette indices = LIP
+    def __init__(self, pid: str, image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, cloth: np.ndarray,
+                 cloth_mask: np.ndarray, scale: int) -> None:
+        self.pid, self.image, self.parse, self.keypoints = pid, image, parse, keypoints
+        self.cloth, self.cloth_mask, self.scale = cloth, cloth_mask, scale
+
+    @classmethod
+    def from_folder(cls, data: Path, pid: str, scale: int) -> "Sample":
+        """From a folder in VITON test layout (../shared/eval/viton_dev)."""
         pose = json.loads((data / "pose" / f"{pid}_0_keypoints.json").read_text())["people"][0]
-        self.keypoints = np.array(pose["pose_keypoints"], np.float32).reshape(18, 3)
-        self.cloth = _load_rgb(data / "cloth" / f"{pid}_1.jpg")
-        self.cloth_mask = np.where(np.array(Image.open(data / "cloth-mask" / f"{pid}_1.jpg").convert("L")) > 127,
-                                   255, 0).astype(np.uint8)
+        mask = np.array(Image.open(data / "cloth-mask" / f"{pid}_1.jpg").convert("L")) > 127
+        return cls(pid, _load_rgb(data / "image" / f"{pid}_0.jpg"),
+                   np.array(Image.open(data / "image-parse" / f"{pid}_0.png")),  # raw palette indices = LIP
+                   np.array(pose["pose_keypoints"], np.float32).reshape(18, 3), _load_rgb(data / "cloth" / f"{pid}_1.jpg"),
+                   np.where(mask, 255, 0).astype(np.uint8), scale)
+
+    @classmethod
+    def from_training_split(cls, viton, masks: np.ndarray, poses: np.ndarray, pid: str, scale: int) -> "Sample":
+        """From the VITON training split's zips (a validation id: never trained on)."""
+        row = viton.ids.index(pid)
+        return cls(pid, viton.person(pid), viton.parse(pid), poses[row], viton.garment(pid),
+                   np.where(masks[row], 255, 0).astype(np.uint8), scale)
 
     def up(self, img: np.ndarray, nearest: bool = False) -> np.ndarray:
         """The array at the evaluation working scale (camera-like resolution for scale 4)."""
@@ -119,17 +133,24 @@ def gt_tryon(backend) -> Callable[[Sample, Sample], np.ndarray]:
     return run
 
 
-def in_process_tryon(backend, parser: str) -> Callable[[Sample, Sample], np.ndarray]:
+def in_process_tryons(backends: dict[str, object], parser: str) -> dict[str, Callable[[Sample, Sample], np.ndarray]]:
+    """One method per backend, on one Preprocessor with `parser`; each photo and garment is analysed once."""
     from common.config.server import PreprocessConfig
     from server.pipeline.preprocess import Preprocessor
 
     pre = Preprocessor(PreprocessConfig(parser=parser))
+    people: dict[str, PersonAnalysis] = {}
+    garments: dict[str, GarmentAnalysis] = {}
 
-    def run(person: Sample, garment: Sample) -> np.ndarray:
-        analysis = pre.analyze_person(person.up(person.image), category="tshirt")
-        g = pre.analyze_garment(garment.up(garment.cloth), category="tshirt")
-        return person.down(backend.try_on(analysis, g).image)
-    return run
+    def method(backend) -> Callable[[Sample, Sample], np.ndarray]:
+        def run(person: Sample, garment: Sample) -> np.ndarray:
+            if person.pid not in people:
+                people[person.pid] = pre.analyze_person(person.up(person.image), category="tshirt")
+            if garment.pid not in garments:
+                garments[garment.pid] = pre.analyze_garment(garment.up(garment.cloth), category="tshirt")
+            return person.down(backend.try_on(people[person.pid], garments[garment.pid]).image)
+        return run
+    return {f"{name} ({parser} parser)": method(backend) for name, backend in backends.items()}
 
 
 def server_tryon(url: str, token: str | None) -> Callable[[Sample, Sample], np.ndarray]:
@@ -199,19 +220,40 @@ def _pairs(data: Path, name: str) -> list[tuple[str, str]]:
     return [(a.split("_")[0], b.split("_")[0]) for a, b in zip(lines[::2], lines[1::2])]
 
 
-def evaluate(data: Path, methods: dict[str, Callable], scale: int) -> dict[str, dict[str, dict[str, float]]]:
+def folder_pairs(data: Path) -> dict[str, list[tuple[str, str]]]:
+    return {setting: _pairs(data, f"pairs_{setting}.txt") for setting in ("paired", "unpaired")}
+
+
+def validation_pairs(count: int) -> tuple[dict[str, list[tuple[str, str]]], Callable[[str, int], Sample]]:
+    """The first `count` ids of the training split's validation ids (server.train.viton: never trained on):
+    each with its own garment, and each with the next one's garment; and a loader of those ids."""
+    from server.train.tryon_cache import garment_masks
+    from server.train.viton import DEFAULT_ROOT, VitonTrain
+
+    viton = VitonTrain(DEFAULT_ROOT)
+    masks, poses = garment_masks(DEFAULT_ROOT), np.load(DEFAULT_ROOT / "pose.npz")["keypoints"]
+    ids = viton.val_ids[:count]
+    pairs = {"paired": [(i, i) for i in ids], "unpaired": list(zip(ids, ids[1:] + ids[:1]))}
+    return pairs, lambda pid, scale: Sample.from_training_split(viton, masks, poses, pid, scale)
+
+
+def evaluate(pairs: dict[str, list[tuple[str, str]]], load: Callable[[str, int], Sample], methods: dict[str, Callable],
+             scale: int, sheet: Path | None = None) -> dict[str, dict[str, dict[str, float]]]:
+    """Figures per setting and method; with `sheet`, also a contact sheet there (a row per pair: photo,
+    garment, each method's result)."""
     cache: dict[str, Sample] = {}
+    tiles: dict[tuple[str, str, str], list[np.ndarray]] = {}
 
     def sample(pid: str) -> Sample:
         if pid not in cache:
-            cache[pid] = Sample(data, pid, scale)
+            cache[pid] = load(pid, scale)
         return cache[pid]
 
     report: dict[str, dict[str, dict[str, float]]] = {}
     for setting, metric in (("paired", lambda r, p, g: paired_metrics(r, p)), ("unpaired", unpaired_metrics)):
         for method, run in methods.items():
             rows, failures = [], 0
-            for pid, gid in _pairs(data, f"pairs_{setting}.txt"):
+            for pid, gid in pairs[setting]:
                 person, garment = sample(pid), sample(gid)
                 try:
                     result = run(person, garment)
@@ -220,10 +262,16 @@ def evaluate(data: Path, methods: dict[str, Callable], scale: int) -> dict[str, 
                     failures += 1
                     continue
                 rows.append(metric(result, person, garment))
+                if sheet is not None:
+                    tiles.setdefault((setting, pid, gid), [person.image, garment.cloth]).append(result)
             agg = {k: float(np.nanmean([r[k] for r in rows])) for k in rows[0]} if rows else {}
             agg["n"] = len(rows)
             agg["failed"] = failures
             report.setdefault(setting, {})[method] = agg
+    if sheet is not None:
+        width = max(len(row) for row in tiles.values())
+        rows = [np.concatenate(row + [np.zeros_like(row[0])] * (width - len(row)), 1) for row in tiles.values()]
+        Image.fromarray(np.concatenate(rows, 0)).save(sheet, quality=90)
     return report
 
 
@@ -248,14 +296,14 @@ PICTURE_GARMENTS = (
 )
 
 
-def write_pictures(folder: Path) -> list[Path]:
+def write_pictures(folder: Path, backend_name: str) -> list[Path]:
     """Astronaut try-ons on varied framings (full 768x1024 portrait, mirrored, tighter crop) with generated
-    garments, through the real Preprocessor + EmbeddedBackend; one JPEG per framing."""
+    garments, through the real Preprocessor + the backend: `<backend>_tryon.jpg` (a row per framing) and
+    `<backend>_tryon_detail.jpg` (one result at full resolution)."""
     import cv2
     from skimage import data
 
     from server.catalog.generate import make_garment
-    from server.pipeline.backends.embedded import EmbeddedBackend
     from server.pipeline.preprocess import Preprocessor
 
     big = cv2.resize(data.astronaut(), (1024, 1024), interpolation=cv2.INTER_CUBIC)
@@ -264,7 +312,7 @@ def write_pictures(folder: Path) -> list[Path]:
         "mirrored": big[:, 128:896][:, ::-1],
         "close": cv2.resize(data.astronaut()[40:512, 80:434], (768, 1024), interpolation=cv2.INTER_CUBIC),
     }
-    pre, backend = Preprocessor(), EmbeddedBackend()
+    pre, backend = Preprocessor(), _backend(backend_name)
     garments = []
     for category, colour, pattern in PICTURE_GARMENTS:
         rgb, mask = make_garment(category, colour=colour, pattern=pattern)
@@ -281,13 +329,20 @@ def write_pictures(folder: Path) -> list[Path]:
             tiles.append(cv2.resize(backend.try_on(person, g).image, thumb, interpolation=cv2.INTER_AREA))
         rows.append(np.concatenate(tiles, 1))
     pre.close()
-    out = folder / "embedded_tryon.jpg"
+    out = folder / f"{backend_name}_tryon.jpg"
     Image.fromarray(np.concatenate(rows, 0)).save(out, quality=85)
     # One full-resolution result, to judge edges and shading.
     person = Preprocessor().analyze_person(np.ascontiguousarray(framings["portrait"]))
-    detail = folder / "embedded_tryon_detail.jpg"
+    detail = folder / f"{backend_name}_tryon_detail.jpg"
     Image.fromarray(backend.try_on(person, garments[1]).image[96:736, 64:704]).save(detail, quality=85)
     return [out, detail]
+
+
+def _backend(name: str, learned_weights: Path | None = None):
+    from server.pipeline.backends.embedded import EmbeddedBackend
+    from server.pipeline.backends.learned import LearnedBackend
+
+    return LearnedBackend(learned_weights) if name == "learned" else EmbeddedBackend()
 
 
 def main() -> None:
@@ -302,6 +357,16 @@ def main() -> None:
                       help="EmbeddedBackend on the dataset's parsing/pose/cloth-mask (ablation)")
     ap.add_argument("--parsers", nargs="+", choices=["learned", "heuristic"], default=["learned"],
                     help="with --in-process: one row per human parser, in the same run")
+    ap.add_argument("--backends", nargs="+", choices=["learned", "embedded"], default=["embedded"],
+                    help="with --in-process: one row per try-on backend, in the same run; with --pictures: "
+                         "pictures of each")
+    ap.add_argument("--validation", type=int, metavar="N",
+                    help="instead of --data: the first N validation ids of the training split (paired, and each "
+                         "with the next one's garment)")
+    ap.add_argument("--learned-weights", type=Path, help="the learned backend's weights (default: the shipped ones)")
+    ap.add_argument("--sheet", type=Path, metavar="JPG",
+                    help="also write a contact sheet of every pair's results here, to look at (VITON images are "
+                         "research-only: keep it out of the repository)")
     ap.add_argument("--token", help="bearer token for --server, if the server requires one")
     ap.add_argument("--scale", type=int, default=4,
                     help="upscale inputs by this factor before the try-on (4: 768x1024, camera-like); "
@@ -311,8 +376,9 @@ def main() -> None:
     args = ap.parse_args()
 
     if args.pictures:
-        for path in write_pictures(args.pictures):
-            print(path)
+        for name in args.backends:
+            for path in write_pictures(args.pictures, name):
+                print(path)
         return
     methods: dict[str, Callable] = {}
     if not args.no_baselines:
@@ -323,13 +389,17 @@ def main() -> None:
     else:
         from server.pipeline.backends.embedded import EmbeddedBackend
 
-        backend = EmbeddedBackend()
         if args.in_process:
+            backends = {name: _backend(name, args.learned_weights) for name in args.backends}
             for parser in args.parsers:
-                methods[f"embedded ({parser} parser)"] = in_process_tryon(backend, parser)
+                methods.update(in_process_tryons(backends, parser))
         else:
-            methods["embedded (gt pose+parse)"] = gt_tryon(backend)
-    report = evaluate(args.data, methods, args.scale)
+            methods["embedded (gt pose+parse)"] = gt_tryon(EmbeddedBackend())
+    if args.validation:
+        pairs, load = validation_pairs(args.validation)
+    else:
+        pairs, load = folder_pairs(args.data), lambda pid, scale: Sample.from_folder(args.data, pid, scale)
+    report = evaluate(pairs, load, methods, args.scale, args.sheet)
     print_report(report)
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))

@@ -49,7 +49,8 @@ def server_ready(url: str, timeout_s: float = 2.0) -> bool:
 
 
 def start_local_server(url: str, config_path: Path | None, *, wait_s: float = 180.0) -> subprocess.Popen | None:
-    """Start `python -m server` (embedded backend) for `url` unless one answers there; wait for /readyz.
+    """Start `python -m server` (the configured backend, by default the learned one) for `url` unless one answers
+    there; wait for /readyz.
 
     Returns the process to stop at exit, or None when a server was already running.
     """
@@ -60,7 +61,7 @@ def start_local_server(url: str, config_path: Path | None, *, wait_s: float = 18
     host, _, port = host_port.partition(":")
     if host not in ("127.0.0.1", "localhost"):
         raise DemoError(f"--demo starts a server only on this computer, but kiosk.client.server_urls[0] is {url}")
-    cmd = [sys.executable, "-m", "server", "--host", "127.0.0.1", "--port", port or "80", "--backend", "embedded"]
+    cmd = [sys.executable, "-m", "server", "--host", "127.0.0.1", "--port", port or "80"]
     if config_path is not None:
         cmd += ["--config", str(config_path)]
     log.info("demo: starting %s", " ".join(cmd))

@@ -19,7 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", help="config file (default: $TRYON_CONFIG, /etc/fitting-booth/config.yaml, ./config.yaml)")
     parser.add_argument("--host", help="address to listen on (default: server.host)")
     parser.add_argument("--port", type=int, help="port (default: server.port)")
-    parser.add_argument("--backend", choices=["auto", "acgpn", "embedded"], help="override server.backend")
+    parser.add_argument("--backend", choices=["auto", "acgpn", "learned", "embedded"], help="override server.backend")
     args = parser.parse_args(argv)
 
     overrides = {"server": {k: v for k, v in (("host", args.host), ("port", args.port), ("backend", args.backend)) if v}}
@@ -39,6 +39,16 @@ def main(argv: list[str] | None = None) -> int:
             AcgpnBackend.check(config.server.acgpn)
         except BackendUnavailable as exc:
             print(f"cannot start: backend 'acgpn' with fallback_to_embedded: false, and {exc.message}",
+                  file=sys.stderr)
+            return 2
+    if config.server.backend == "learned" and not config.server.fallback_to_embedded:
+        from server.pipeline.backends.learned.backend import WEIGHTS, load_tryon_net
+        from server.pipeline.errors import BackendUnavailable
+
+        try:
+            load_tryon_net(config.server.learned_weights or WEIGHTS)
+        except BackendUnavailable as exc:
+            print(f"cannot start: backend 'learned' with fallback_to_embedded: false, and {exc.message}",
                   file=sys.stderr)
             return 2
     app = create_app(config, load="background")

@@ -11,18 +11,33 @@ log = logging.getLogger(__name__)
 
 
 def choose_backend(config: ServerConfig) -> tuple[TryOnBackend, str]:
+    """auto: ACGPN when its checkpoints are configured and load, else the learned backend when its weights load,
+    else the classical (embedded) one. A named backend that cannot load falls back the same way unless
+    `fallback_to_embedded` is off, when the error stops the server."""
     from server.pipeline.backends.embedded import EmbeddedBackend
 
     if config.backend == "embedded":
-        return EmbeddedBackend(), "embedded default selected in config"
-    if config.backend == "auto" and config.acgpn.checkpoints_dir is None:
-        return EmbeddedBackend(), "no ACGPN checkpoints configured (server.acgpn.checkpoints_dir); embedded default"
-    from server.pipeline.backends.acgpn import AcgpnBackend
+        return EmbeddedBackend(), "embedded (classical) backend selected in config"
+    failed = []
+    if config.backend == "acgpn" or (config.backend == "auto" and config.acgpn.checkpoints_dir is not None):
+        from server.pipeline.backends.acgpn import AcgpnBackend
 
-    try:
-        return AcgpnBackend(config.acgpn), f"ACGPN checkpoints loaded from {config.acgpn.checkpoints_dir}"
-    except BackendUnavailable as exc:
-        if config.backend == "acgpn" and not config.fallback_to_embedded:
-            raise
-        log.error("ACGPN unavailable, serving the embedded default: %s", exc.message)
-        return EmbeddedBackend(), f"ACGPN unavailable ({exc.message}); embedded default serves"
+        try:
+            return AcgpnBackend(config.acgpn), f"ACGPN checkpoints loaded from {config.acgpn.checkpoints_dir}"
+        except BackendUnavailable as exc:
+            if config.backend == "acgpn" and not config.fallback_to_embedded:
+                raise
+            log.error("ACGPN unavailable: %s", exc.message)
+            failed.append(f"ACGPN unavailable ({exc.message})")
+    if config.backend in ("auto", "learned"):
+        from server.pipeline.backends.learned import LearnedBackend
+
+        try:
+            backend = LearnedBackend(config.learned_weights)
+            return backend, "; ".join([*failed, "learned try-on weights loaded"])
+        except BackendUnavailable as exc:
+            if config.backend == "learned" and not config.fallback_to_embedded:
+                raise
+            log.error("learned try-on unavailable: %s", exc.message)
+            failed.append(f"learned try-on unavailable ({exc.message})")
+    return EmbeddedBackend(), "; ".join([*failed, "embedded (classical) backend serves"])

@@ -7,6 +7,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
+NAVY = (28, 36, 88)
 
 
 def free_port() -> int:
@@ -32,6 +33,38 @@ def astronaut():
     from skimage import data
 
     return data.astronaut()
+
+
+@pytest.fixture(scope="session")
+def garment():
+    """make_garment(category, colour, pattern) → GarmentAnalysis, cached per argument set."""
+    from server.catalog.generate import make_garment
+    from server.pipeline.types import GarmentAnalysis
+
+    cache: dict[tuple, object] = {}
+
+    def make(category: str = "tshirt", colour: tuple[int, int, int] = NAVY, pattern: str = "plain"):
+        key = (category, colour, pattern)
+        if key not in cache:
+            rgb, mask = make_garment(category, colour=colour, pattern=pattern)
+            cache[key] = GarmentAnalysis(image=rgb, mask=mask, category=category)
+        return cache[key]
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def astronaut_person(astronaut):
+    """The astronaut photo at 768x768 through the real preprocessing stage (pose + the default parser)."""
+    import cv2
+
+    from server.pipeline.preprocess import Preprocessor
+
+    pre = Preprocessor()
+    try:
+        return pre.analyze_person(cv2.resize(astronaut, (768, 768), interpolation=cv2.INTER_CUBIC))
+    finally:
+        pre.close()
 
 
 def person_photo_768x1024():

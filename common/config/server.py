@@ -69,11 +69,14 @@ class LegacyConfig(Section):
 class ServerConfig(Section):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
-    # auto: ACGPN when its checkpoints are configured and load, else the embedded default.
-    backend: Literal["auto", "acgpn", "embedded"] = "auto"
-    # With backend: acgpn, serve the embedded default when the checkpoints are missing or broken
-    # instead of refusing to start.
+    # auto: ACGPN when its checkpoints are configured and load, else the learned try-on when its weights load,
+    # else the embedded (classical) one.
+    backend: Literal["auto", "acgpn", "learned", "embedded"] = "auto"
+    # With backend: acgpn or learned, serve the embedded backend when the checkpoints or weights are missing or
+    # broken instead of refusing to start.
     fallback_to_embedded: bool = True
+    # Weights of the learned try-on; empty: the ones shipped with the project (server/weights/tryon.pt).
+    learned_weights: Optional[Path] = None
     acgpn: AcgpnConfig = AcgpnConfig()
     preprocess: PreprocessConfig = PreprocessConfig()
     catalog: CatalogConfig = CatalogConfig()

@@ -10,7 +10,7 @@ from server.pipeline.backends.base import TryOnBackend
 from server.pipeline.backends.embedded import EmbeddedBackend
 from server.pipeline.errors import UnsupportedCategory
 from server.pipeline.types import GarmentAnalysis
-from tests.embedded.conftest import NAVY
+from tests.conftest import NAVY
 
 GARMENT_AND_ARMS = (5, 6, 7, 14, 15)
 

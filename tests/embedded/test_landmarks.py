@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from server.catalog.generate import garment_landmarks
-from server.pipeline.backends.embedded.landmarks import LANDMARK_NAMES, find_landmarks, has_sleeves
+from server.pipeline.backends.embedded.landmarks import LANDMARK_NAMES, _convexity_defects, find_landmarks, has_sleeves
 from server.pipeline.errors import NoGarmentFound
 
 # Tolerance as a share of the garment's height. The neck points are the loosest: the generator puts neck_l/r
@@ -37,3 +37,20 @@ def test_only_garments_with_sleeves_get_sleeves(garment, category, sleeves):
 def test_an_empty_mask_is_refused_as_no_garment():
     with pytest.raises(NoGarmentFound):
         find_landmarks(np.zeros((100, 80), np.uint8), "tshirt")
+
+
+def test_a_hem_far_off_the_middle_still_gives_every_landmark():
+    """VITON has such photos (a hem folded to one side): the shoulder search once ran on an empty column
+    range and raised ValueError, a 500 for the shopper."""
+    mask = np.zeros((256, 192), np.uint8)
+    mask[40:150, 10:182] = 255  # shoulders, sleeves and chest across the whole width
+    mask[150:240, 10:50] = 255  # the lower part only at the far left
+    assert set(find_landmarks(mask, "tshirt")) == set(LANDMARK_NAMES)
+
+
+def test_an_outline_crossing_itself_has_no_defects_rather_than_an_opencv_error():
+    """A garment outline that touches itself (a strap lying on the body) made cv2.convexityDefects raise."""
+    t = np.linspace(0, 2 * np.pi, 400, endpoint=False)
+    figure_eight = np.stack([100 + 80 * np.sin(t), 100 + 60 * np.sin(2 * t)], 1).round().astype(np.int32)[:, None]
+    contour, defects = _convexity_defects(figure_eight)
+    assert defects is None and len(contour) >= 3

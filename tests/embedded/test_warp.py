@@ -5,7 +5,7 @@ import cv2
 import numpy as np
 import pytest
 
-from server.pipeline.backends.embedded.backend import _synthetic_pair
+from server.pipeline.backends.embedded.backend import synthetic_pair
 from server.pipeline.backends.embedded.body_targets import body_targets
 from server.pipeline.backends.embedded.landmarks import find_landmarks
 from server.pipeline.backends.embedded.warp import prepare_garment, warp_garment
@@ -22,7 +22,7 @@ def _marker_centre(rgb: np.ndarray, alpha: np.ndarray, colour: tuple[int, int, i
 @pytest.mark.parametrize("category", ["tshirt", "long_sleeve", "tank_top"])
 def test_shoulder_and_hem_landmarks_land_on_their_body_targets(garment, category):
     g = garment(category, colour=(128, 128, 128))
-    person, _ = _synthetic_pair()
+    person, _ = synthetic_pair()
     scale = 4  # the synthetic figure at 768x1024
     kp = person.keypoints.copy()
     kp[:, :2] *= scale
@@ -47,7 +47,7 @@ def test_a_long_sleeve_follows_a_bent_arm_to_the_wrist(garment):
     """Elbow out, forearm folded back across the body: the sleeve's cuff ends up at the wrist, not on the
     straight line from the shoulder."""
     g = garment("long_sleeve", colour=(128, 128, 128))
-    person, _ = _synthetic_pair()
+    person, _ = synthetic_pair()
     scale = 4
     kp = person.keypoints.copy()
     kp[3, :2] = (30, 140)  # image-left elbow out to the side
@@ -72,7 +72,7 @@ def test_a_long_sleeve_stays_on_a_forearm_pointing_at_the_camera(garment):
     the camera): the arm is shorter than the sleeve, which still follows it to the wrist instead of being
     dropped as folded or too small (the arm would then show as bare skin)."""
     g = garment("long_sleeve", colour=(128, 128, 128))
-    person, _ = _synthetic_pair()
+    person, _ = synthetic_pair()
     scale = 4
     kp = person.keypoints.copy()
     kp[6, :2] = (152, 130)  # image-right elbow

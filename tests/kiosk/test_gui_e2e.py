@@ -55,7 +55,7 @@ class Server:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "server", "--host", "127.0.0.1", "--port", str(self.port), "--backend", "embedded",
+            [sys.executable, "-m", "server", "--host", "127.0.0.1", "--port", str(self.port),
              "--config", str(self.config)], cwd=REPO, stdout=self.log.open("a"), stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:

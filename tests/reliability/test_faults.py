@@ -321,7 +321,7 @@ def test_broken_checkpoints_fall_back_to_embedded_when_allowed(acgpn_backend_mod
     caplog.set_level(logging.ERROR)
     backend, reason = choose_backend(_acgpn_config(server_config, _checkpoints(tmp_path, kind), fallback=True))
     assert backend.name == "embedded"
-    assert reason.startswith("ACGPN unavailable") and "embedded default" in reason
+    assert reason.startswith("ACGPN unavailable") and "embedded (classical) backend serves" in reason
     assert "latest_net_" in reason or "checkpoint" in reason.lower(), reason
     assert any("ACGPN unavailable" in r.getMessage() for r in caplog.records), "a clear log line at start"
 

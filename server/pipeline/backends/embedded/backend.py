@@ -31,7 +31,7 @@ class EmbeddedBackend:
         self._cache_size = garment_cache_size
         self._lock = threading.Lock()
 
-    def _prepared(self, garment: GarmentAnalysis) -> PreparedGarment:
+    def prepared(self, garment: GarmentAnalysis) -> PreparedGarment:
         """Landmarks and cut-out pieces of a garment, kept for the last few garments (keyed by content)."""
         digest = hashlib.blake2b(digest_size=16)
         for part in (garment.category.encode(), str(garment.image.shape).encode(), garment.mask.tobytes(),
@@ -52,20 +52,17 @@ class EmbeddedBackend:
     def warmup(self) -> None:
         """Run one try-on on a synthetic figure so numpy/OpenCV code paths are loaded before the first
         shopper (the backend has no models to load)."""
-        person, garment = _synthetic_pair()
+        person, garment = synthetic_pair()
         self.try_on(person, garment)
 
     def try_on(self, person: PersonAnalysis, garment: GarmentAnalysis, *, seed: int = 0) -> TryOnResult:
         """Dress `person` in `garment`. Deterministic for a given `seed`, which only seeds the grain of
         synthesised skin."""
-        if garment.category not in GARMENT_CATEGORIES:
-            raise UnsupportedCategory(
-                f"The embedded try-on supports tops only ({', '.join(GARMENT_CATEGORIES)}); "
-                f"'{garment.category}' is not supported yet.")
+        check_category(garment.category)
         timings: dict[str, float] = {}
         h, w = person.image.shape[:2]
         with timed(timings, "landmarks"):
-            prepared = self._prepared(garment)
+            prepared = self.prepared(garment)
             landmarks = prepared.landmarks
         with timed(timings, "targets"):
             # Everything after this works inside the box the garment and the skin zones can reach.
@@ -86,6 +83,12 @@ class EmbeddedBackend:
             result[y0:y1, x0:x1] = compose(image, lip, torso, sleeves, shading, targets.hem_line, targets.frame,
                                            neckline, _openings(targets, garment.category), seed)
         return TryOnResult(image=result, timings_ms=timings, warnings=[])
+
+
+def check_category(category: str) -> None:
+    if category not in GARMENT_CATEGORIES:
+        raise UnsupportedCategory(f"The try-on supports tops only ({', '.join(GARMENT_CATEGORIES)}); "
+                                  f"'{category}' is not supported yet.")
 
 
 def _openings(targets: Targets, category: str) -> np.ndarray:
@@ -111,7 +114,7 @@ def _work_box(targets: Targets, shape: tuple[int, int]) -> tuple[int, int, int, 
     return y0, y1, x0, x1
 
 
-def _synthetic_pair() -> tuple[PersonAnalysis, GarmentAnalysis]:
+def synthetic_pair() -> tuple[PersonAnalysis, GarmentAnalysis]:
     """A stick-figure person (parsing + keypoints) and a T-shaped garment, 256x192."""
     h, w = 256, 192
     image = np.full((h, w, 3), 200, np.uint8)

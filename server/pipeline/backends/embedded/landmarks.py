@@ -50,6 +50,8 @@ def find_landmarks(mask: np.ndarray, category: str, image: np.ndarray | None = N
 
     lower = ys > y0 + 0.6 * height  # the body part below any sleeve
     cx = float(np.median(xs[lower])) if lower.any() else float(x0 + width / 2)
+    # A lower part far off the middle (a folded or twisted hem) must still leave both shoulders to search.
+    cx = float(np.clip(cx, x0 + 0.3 * width, x1 - 0.3 * width))
 
     top = np.where(m.any(0), m.argmax(0), np.iinfo(np.int32).max).astype(np.int64)  # first row per column
     pts: Landmarks = {}
@@ -157,6 +159,19 @@ def _outline(m: np.ndarray) -> np.ndarray:
     return max(contours, key=cv2.contourArea)
 
 
+def _convexity_defects(contour: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """The outline and its convexity defects. An outline that touches itself (a strap or sleeve lying on the
+    body, joined by one pixel) gives hull indices OpenCV refuses; its simplified polygon does not."""
+    try:
+        return contour, cv2.convexityDefects(contour, cv2.convexHull(contour, returnPoints=False))
+    except cv2.error:
+        simple = cv2.approxPolyDP(contour, 1.0, True)
+        try:
+            return simple, cv2.convexityDefects(simple, cv2.convexHull(simple, returnPoints=False))
+        except cv2.error:
+            return simple, None
+
+
 def _body_edge(m: np.ndarray, row: int, cx: float, sign: int) -> int:
     """Column of the outer edge of the run of garment pixels that contains the centre column, in one row."""
     line = m[row]
@@ -186,8 +201,7 @@ def _armpit(m: np.ndarray, contour: np.ndarray, cx: float, sign: int, y0: int, h
 
     For sleeves that is the notch between sleeve and body; for a tank top the armhole, whose lowest
     point (where the side seam starts) is the armpit."""
-    hull = cv2.convexHull(contour, returnPoints=False)
-    defects = cv2.convexityDefects(contour, hull)
+    contour, defects = _convexity_defects(contour)
     pts = contour[:, 0, :].astype(np.float64)
     best, best_depth = None, 0.0
     if defects is not None:

@@ -1,0 +1,133 @@
+"""The learned try-on backend (`server.backend: learned`, what `auto` serves when its weights load).
+
+Per request: the person's 3:4 frame (the learned parser's crop box), the classical landmark warp of the garment
+onto it at full resolution, the network at NET_SIZE on the frame brought down to it, and the composition at full
+resolution: inside the try-on region keep × warped garment + (1 − keep) × rendered pixels (upsampled), the
+shopper's own pixels everywhere else, byte for byte.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from server.pipeline.acgpn.precision import native_bf16
+from server.pipeline.backends.embedded.backend import EmbeddedBackend, check_category, synthetic_pair
+from server.pipeline.backends.embedded.body_targets import body_targets
+from server.pipeline.backends.embedded.warp import warp_garment
+from server.pipeline.backends.learned.inputs import NET_SIZE, compose, garment_layer, network_input, skin_colour
+from server.pipeline.backends.learned.network import TryOnNet
+from server.pipeline.errors import BackendUnavailable
+from server.pipeline.preprocess.dataset import border_colour, box_3x4, crop_padded
+from server.pipeline.preprocess.parsing.learned import CROP_MARGIN
+from server.pipeline.timing import timed
+from server.pipeline.types import GarmentAnalysis, PersonAnalysis, TryOnResult
+
+log = logging.getLogger(__name__)
+
+WEIGHTS = Path(__file__).resolve().parents[3] / "weights" / "tryon.pt"
+
+
+def load_tryon_net(path: Path) -> TryOnNet:
+    """Strict load of a file written by `server.train.tryon --export`: {"widths", "state_dict", ...}. Raises
+    BackendUnavailable naming the file and what is wrong with it."""
+    path = Path(path)
+    if not path.is_file():
+        raise BackendUnavailable(f"learned try-on weights not found: {path.name}")
+    try:
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+        net = TryOnNet(tuple(blob["widths"]))
+        net.load_state_dict(blob["state_dict"], strict=True)
+    except Exception as error:  # a truncated, foreign or mismatched file: say which and why
+        raise BackendUnavailable(f"learned try-on weights {path.name} do not load: {error}") from error
+    if not all(torch.isfinite(p).all() for p in net.state_dict().values() if p.is_floating_point()):
+        raise BackendUnavailable(f"learned try-on weights {path.name} contain non-finite numbers")
+    return net.eval()
+
+
+class LearnedBackend:
+    """TryOnBackend with the trained `TryOnNet`; raises BackendUnavailable when its weights do not load."""
+
+    name = "learned"
+
+    def __init__(self, weights: Path | None = None, garment_cache_size: int = 32) -> None:
+        net = load_tryon_net(weights or WEIGHTS)
+        self._dtype = torch.bfloat16 if native_bf16(torch.device("cpu")) else torch.float32
+        self.net = net.to(dtype=self._dtype, memory_format=torch.channels_last)
+        self._lock = threading.Lock()  # one inference at a time: concurrent ones only fight over the cores
+        # The classical backend prepares (and caches) each garment's landmarks and pieces, and answers a request
+        # whose network output is not finite.
+        self._classical = EmbeddedBackend(garment_cache_size)
+
+    def warmup(self) -> None:
+        person, garment = synthetic_pair()
+        self.try_on(person, garment)
+
+    def try_on(self, person: PersonAnalysis, garment: GarmentAnalysis, *, seed: int = 0) -> TryOnResult:
+        """Dress `person` in `garment` (deterministic; `seed` only matters if the classical backend answers)."""
+        check_category(garment.category)
+        timings: dict[str, float] = {}
+        with timed(timings, "landmarks"):
+            prepared = self._classical.prepared(garment)
+        with timed(timings, "frame"):
+            box = box_3x4(person.person_mask > 0.5, margin=CROP_MARGIN)
+            x0, y0, x1, y1 = box
+            photo = crop_padded(person.image, box, border_colour(person.image))
+            lip = crop_padded(person.lip, box, 0)
+            keypoints = person.keypoints.copy()
+            seen = keypoints[:, 2] > 0
+            keypoints[seen, 0] -= x0
+            keypoints[seen, 1] -= y0
+        with timed(timings, "warp"):
+            targets = body_targets(prepared.landmarks, garment.mask, keypoints, lip, garment.category)
+            warped, alpha = garment_layer(*warp_garment(prepared, targets, lip.shape))
+        with timed(timings, "network"):
+            outputs = self._run(photo, lip, keypoints, warped, alpha)
+        if outputs is None:
+            log.warning("the learned try-on gave non-finite numbers; the classical backend answers this request")
+            return self._classical.try_on(person, garment, seed=seed)
+        render, keep, region = outputs
+        with timed(timings, "compose"):
+            # Only the box the try-on region reaches is composed and pasted back; the rest stays the photo.
+            ys, xs = np.nonzero(region > 0)
+            height, width = person.image.shape[:2]
+            by0, by1 = max(ys.min(initial=0), -y0), min(ys.max(initial=-1) + 1, height - y0)
+            bx0, bx1 = max(xs.min(initial=0), -x0), min(xs.max(initial=-1) + 1, width - x0)
+            inner = np.s_[by0:by1, bx0:bx1]
+            framed = compose(photo[inner].astype(np.float32), warped[inner], alpha[inner][..., None], render[inner],
+                             keep[inner][..., None], region[inner][..., None])
+            result = person.image.copy()
+            target = result[y0 + by0:y0 + by1, x0 + bx0:x0 + bx1]
+            inside = region[inner] > 0
+            target[inside] = np.clip(framed[inside] + 0.5, 0, 255).astype(np.uint8)
+        return TryOnResult(image=result, timings_ms=timings, warnings=[])
+
+    def _run(self, photo: np.ndarray, lip: np.ndarray, keypoints: np.ndarray, warped: np.ndarray,
+             alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """The network on the frame brought to NET_SIZE; render (H, W, 3) float32 0..255, keep and region (H, W)
+        float32 0..1 back at the frame's size; None when the output is not finite."""
+        height, width = lip.shape
+        small = cv2.resize(photo, NET_SIZE, interpolation=cv2.INTER_AREA)
+        small_lip = cv2.resize(lip, NET_SIZE, interpolation=cv2.INTER_NEAREST)
+        fractions = keypoints.copy()
+        fractions[:, 0] /= width
+        fractions[:, 1] /= height
+        fractions[keypoints[:, 2] <= 0] = 0
+        small_warped = np.clip(cv2.resize(warped, NET_SIZE, interpolation=cv2.INTER_AREA) + 0.5, 0, 255)
+        small_alpha = np.clip(cv2.resize(alpha, NET_SIZE, interpolation=cv2.INTER_AREA) * 255 + 0.5, 0, 255)
+        x, region = network_input(
+            torch.from_numpy(small).permute(2, 0, 1)[None], torch.from_numpy(small_lip)[None],
+            torch.from_numpy(fractions)[None], torch.from_numpy(small_warped.astype(np.uint8)).permute(2, 0, 1)[None],
+            torch.from_numpy(small_alpha.astype(np.uint8))[None, None], torch.from_numpy(skin_colour(small, small_lip))[None])
+        with self._lock, torch.inference_mode():
+            render, keep, _ = self.net(x.to(dtype=self._dtype, memory_format=torch.channels_last))
+        if not (torch.isfinite(render).all() and torch.isfinite(keep).all()):
+            return None
+        small_out = torch.cat([render, keep, region], 1)[0].permute(1, 2, 0).float().numpy()
+        full = cv2.resize(small_out, (width, height), interpolation=cv2.INTER_LINEAR)
+        return (full[..., :3] + 1) * 127.5, full[..., 3], full[..., 4]
+

@@ -1,0 +1,106 @@
+"""What the learned try-on's network sees, built by the same functions at training and at serving time.
+
+Everything here works on the person's 3:4 frame at NET_SIZE (the learned parser's crop): the photo, its LIP-20
+parse from the project's parser, the COCO-18 keypoints as fractions of the frame, and the garment as the
+classical backend warps it onto the person (`garment_layer`). Two masks follow from the parse:
+
+* blank: the old clothes, grown by REGION_GROW, minus face, hair and arms. Hidden from the network, so it cannot
+  copy the garment the shopper wears; everything else of the photo stays visible (background to fill in,
+  skin colour, arms).
+* region: the pixels the try-on may change: blank, the arms, and where the new garment lands, grown likewise,
+  never face or hair. Outside it the shopper's own pixels are kept exactly.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from server.pipeline.backends.embedded.warp import WarpedLayer
+from server.pipeline.preprocess.parsing.learned import pose_maps
+
+NET_SIZE = (192, 256)  # (width, height), as the learned parser
+CLOTHES = (5, 6, 7)  # LIP-20 upper clothes, dress, coat
+ARMS = (14, 15)  # LIP-20 left arm, right arm
+FRONT = (1, 2, 4, 13)  # hat, hair, sunglasses, face: never changed
+LOWER = (9, 10, 12, 16, 17, 18, 19)  # pants, jumpsuit, skirt, legs, shoes
+REGION_GROW = 3 / 256  # of the frame's height (3 px at NET_SIZE: the parse's edge, a soft garment edge)
+# Layout classes (ACGPN's semantic generation, reduced to what the try-on region holds).
+LAYOUT = ("rest", "garment", "left_arm", "right_arm")
+# Input channels: blanked photo, blank and region masks, pose heat maps, kept parts (face and hair, arms,
+# lower body, background), the warped garment and its alpha, the shopper's skin colour.
+IN_CHANNELS = 3 + 1 + 1 + 18 + 4 + 3 + 1 + 3
+DEFAULT_SKIN = (200, 160, 140)
+
+
+def garment_layer(torso: WarpedLayer, sleeves: list[WarpedLayer]) -> tuple[np.ndarray, np.ndarray]:
+    """The classical warp's layers as one: (H, W, 3) float32 0..255 and (H, W) float32 alpha, sleeves over
+    the torso."""
+    rgb, alpha = torso.rgb * torso.alpha[..., None], torso.alpha.copy()
+    for layer in sleeves:
+        a = layer.alpha[..., None]
+        rgb = rgb * (1 - a) + layer.rgb * a
+        alpha = alpha + layer.alpha * (1 - alpha)
+    # Premultiplied above: back to straight colour where there is any garment.
+    rgb = np.where(alpha[..., None] > 1e-3, rgb / np.maximum(alpha, 1e-3)[..., None], 0)
+    return rgb.astype(np.float32), alpha.astype(np.float32)
+
+
+def skin_colour(rgb: np.ndarray, lip: np.ndarray) -> np.ndarray:
+    """(3,) uint8 median colour of the face (else the arms) in the parse; a neutral skin tone without either."""
+    for labels in ((13,), ARMS):
+        where = np.isin(lip, labels)
+        if where.sum() >= 20:
+            return np.median(rgb[where], axis=0).astype(np.uint8)
+    return np.array(DEFAULT_SKIN, np.uint8)
+
+
+def _isin(lip: torch.Tensor, labels: tuple[int, ...]) -> torch.Tensor:
+    """(B, H, W) labels → (B, 1, H, W) float 0/1."""
+    return torch.isin(lip, torch.tensor(labels, dtype=lip.dtype))[:, None].float()
+
+
+def _grow(mask: torch.Tensor, pixels: int) -> torch.Tensor:
+    return F.max_pool2d(mask, 2 * pixels + 1, stride=1, padding=pixels)
+
+
+def masks(lip: torch.Tensor, alpha: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """lip (B, H, W) uint8, alpha (B, 1, H, W) uint8 → blank and region, (B, 1, H, W) float 0/1."""
+    grow = max(1, round(REGION_GROW * lip.shape[-2]))
+    front, arms = _isin(lip, FRONT), _isin(lip, ARMS)
+    clothes = _grow(_isin(lip, CLOTHES), grow)
+    blank = clothes * (1 - front) * (1 - arms)
+    garment = _grow((alpha > 127).float(), grow)
+    region = torch.maximum(torch.maximum(clothes, garment), arms) * (1 - front)
+    return blank, region
+
+
+def network_input(photo: torch.Tensor, lip: torch.Tensor, keypoints: torch.Tensor, warped: torch.Tensor,
+                  alpha: torch.Tensor, skin: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Batched uint8 inputs at NET_SIZE (photo, warped (B, 3, H, W); lip (B, H, W); alpha (B, 1, H, W);
+    keypoints (B, 18, 3) as frame fractions; skin (B, 3)) → x (B, IN_CHANNELS, H, W) and the region mask."""
+    height, width = photo.shape[-2:]
+    blank, region = masks(lip, alpha)
+    kept = [_isin(lip, FRONT), _isin(lip, ARMS), _isin(lip, LOWER), (lip == 0)[:, None].float()]
+    x = torch.cat([
+        to_unit(photo) * (1 - blank), blank, region,
+        pose_maps(keypoints.float(), height, width),
+        *kept,
+        to_unit(warped), alpha.float() / 255,
+        (skin.float()[:, :, None, None] / 127.5 - 1).expand(-1, -1, height, width),
+    ], dim=1)
+    assert x.shape[1] == IN_CHANNELS, x.shape
+    return x, region
+
+
+def to_unit(rgb: torch.Tensor) -> torch.Tensor:
+    """uint8 RGB → float in [-1, 1]."""
+    return rgb.float() / 127.5 - 1
+
+
+def compose(photo, warped, alpha, render, keep, region):
+    """The try-on: inside `region`, keep × warped garment + (1 − keep) × rendered pixels, where `keep` (the
+    network's composition mask) can only keep garment that is there (× alpha, in [0, 1]); the photo
+    elsewhere. Images in any one value range; torch tensors or numpy arrays that broadcast."""
+    keep = keep * alpha
+    return region * (keep * warped + (1 - keep) * render) + (1 - region) * photo

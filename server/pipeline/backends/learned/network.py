@@ -1,0 +1,28 @@
+"""The learned try-on's renderer: one small U-Net (`server.pipeline.unet`) with three heads, after ACGPN's
+decomposition (Yang et al., CVPR 2020) sized for a CPU:
+
+* render (3): the pixels of the try-on region the warped garment does not supply: arms, hands, neck and
+  chest skin, background uncovered by a shorter or narrower garment, garment the warp missed;
+* keep (1): the composition mask, the share of the warped full-resolution garment kept per pixel;
+* layout (4): what each pixel of the dressed person is (`inputs.LAYOUT`), ACGPN's semantic generation,
+  trained with cross-entropy against VITON's parse; it shapes the features the other heads use.
+"""
+from __future__ import annotations
+
+import torch
+
+from server.pipeline.backends.learned.inputs import IN_CHANNELS, LAYOUT
+from server.pipeline.unet import UNet
+
+OUT_CHANNELS = 3 + 1 + len(LAYOUT)
+
+
+class TryOnNet(UNet):
+    def __init__(self, widths: tuple[int, ...] = (16, 32, 64, 96, 128)) -> None:
+        super().__init__(IN_CHANNELS, widths, OUT_CHANNELS)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """x (B, IN_CHANNELS, H, W) → render (B, 3, H, W) in [-1, 1], keep (B, 1, H, W) in [0, 1], layout
+        logits (B, 4, H, W)."""
+        out = super().forward(x).float()
+        return torch.tanh(out[:, :3]), torch.sigmoid(out[:, 3:4]), out[:, 4:]

@@ -1,0 +1,142 @@
+"""Run the rest of the serving path over the parser cache's persons, once, and cache what the learned try-on
+sees: the project's parse of each person (the shipped learned parser, with its clean-up) and the person's own
+garment as the classical backend warps it onto them. The photo, keypoints and VITON's parse (the targets)
+stay in the parser cache (`parser_cache.py`), row for row.
+
+    .venv/bin/python -m server.train.tryon_cache --parser-cache CACHE --out TRYON_CACHE [--workers 2]
+
+The garment mask is VITON's own (a catalog garment ships its exact mask too). Resumable like the parser
+cache; rebuild it whenever the parser's weights change (meta.json records their sha256).
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import multiprocessing
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from server.pipeline.backends.embedded.body_targets import body_targets
+from server.pipeline.backends.embedded.warp import prepare_garment, warp_garment
+from server.pipeline.backends.learned.inputs import NET_SIZE, garment_layer
+from server.pipeline.preprocess.parsing.learned import WEIGHTS, LearnedParser, ParserInputs, drop_stray_parts
+from server.train.parser_cache import open_cache as open_parser_cache
+from server.train.viton import DEFAULT_ROOT, VitonTrain
+
+W, H = NET_SIZE
+ARRAYS = {  # name: (per-row shape, dtype)
+    "lip": ((H, W), np.uint8),  # the project's parse
+    "warped": ((H, W, 3), np.uint8),  # the classical warp of the person's own garment
+    "alpha": ((H, W), np.uint8),
+    "done": ((), np.int8),  # 1 = cached, -1 = not in the parser cache or the classical warp refused it
+}
+HIPS = (8, 11)
+
+
+def open_cache(folder: Path, rows: int = 0, mode: str = "r") -> dict[str, np.ndarray]:
+    """The cache's arrays as memory maps; with mode "w+" they are created for `rows` rows."""
+    folder = Path(folder)
+    if mode == "w+":
+        folder.mkdir(parents=True, exist_ok=True)
+        return {name: np.lib.format.open_memmap(folder / f"{name}.npy", "w+", dtype, (rows,) + shape)
+                for name, (shape, dtype) in ARRAYS.items()}
+    return {name: np.load(folder / f"{name}.npy", mmap_mode=mode) for name in ARRAYS}
+
+
+def garment_masks(root: Path) -> np.ndarray:
+    """VITON's garment masks, (N, 256, 192) bool in pairs.txt order."""
+    packed = np.load(root / "cloth_mask.npz")
+    return np.unpackbits(packed["bits"], axis=-1)[..., :W].astype(bool)
+
+
+def parse(parser: LearnedParser, person: dict[str, np.ndarray]) -> np.ndarray:
+    """The learned parser's serving path on one cached crop (it is already at the network's size)."""
+    hips_visible = bool((person["keypoints"][list(HIPS), 2] > 0).any())
+    inputs = ParserInputs(person["rgb"], person["person_mask"], person["keypoints"], person["face"], (0, 0, W, H),
+                          hips_visible)
+    labels = parser.logits(inputs)[0].permute(1, 2, 0).numpy().argmax(-1).astype(np.uint8)
+    return drop_stray_parts(labels, inputs.rgb, hips_visible)
+
+
+def _work(args: tuple[Path, Path, Path, list[int]]) -> int:
+    folder, parser_folder, root, rows = args
+    torch.set_num_threads(1)
+    viton, people, cache = VitonTrain(root), open_parser_cache(parser_folder), open_cache(folder, mode="r+")
+    parser, masks = LearnedParser(), garment_masks(root)
+    for count, row in enumerate(rows):
+        person = {k: np.array(people[k][row]) for k in ("rgb", "person_mask", "keypoints", "face")}
+        lip = parse(parser, person)
+        keypoints = person["keypoints"].copy()
+        keypoints[:, 0] *= W
+        keypoints[:, 1] *= H
+        mask = masks[row].astype(np.uint8) * 255
+        try:
+            prepared = prepare_garment(viton.garment(viton.ids[row]), mask, "tshirt")
+            torso, sleeves = warp_garment(prepared, body_targets(prepared.landmarks, mask, keypoints, lip, "tshirt"),
+                                          (H, W))
+        except Exception as error:  # the classical backend refuses this pair (no shoulders, no garment outline)
+            print(f"row {row}: {type(error).__name__}: {error}", flush=True)
+            cache["done"][row] = -1
+            continue
+        rgb, alpha = garment_layer(torso, sleeves)
+        cache["lip"][row] = lip
+        cache["warped"][row] = np.clip(rgb + 0.5, 0, 255).astype(np.uint8)
+        cache["alpha"][row] = np.clip(alpha * 255 + 0.5, 0, 255).astype(np.uint8)
+        cache["done"][row] = 1
+        if count % 500 == 0:
+            for array in cache.values():
+                array.flush()
+            print(f"[{multiprocessing.current_process().name}] {count}/{len(rows)}", flush=True)
+    for array in cache.values():
+        array.flush()
+    return len(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--parser-cache", type=Path, default=Path("~/.cache/fitting-booth/parser-cache"))
+    parser.add_argument("--out", type=Path, default=Path("~/.cache/fitting-booth/tryon-cache"))
+    parser.add_argument("--data", type=Path, default=DEFAULT_ROOT, help="the VITON training split")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--limit", type=int, default=0, help="only the first N ids of each split (a quick look)")
+    args = parser.parse_args()
+
+    folder, parser_folder = args.out.expanduser(), args.parser_cache.expanduser()
+    people_done = np.load(parser_folder / "done.npy")
+    meta = json.loads((parser_folder / "meta.json").read_text())
+    meta["parser_sha256"] = hashlib.sha256(WEIGHTS.read_bytes()).hexdigest()
+    rows = len(people_done)
+    if (folder / "done.npy").exists():
+        saved = json.loads((folder / "meta.json").read_text())
+        assert saved["parser_sha256"] == meta["parser_sha256"], "cache made with other parser weights: rebuild it"
+        done = np.load(folder / "done.npy")
+    else:
+        open_cache(folder, rows, "w+")
+        (folder / "meta.json").write_text(json.dumps(meta))
+        done = np.zeros(rows, np.int8)
+    val_start = rows - len(meta["val_ids"])
+    todo = [r for r in [*range(val_start, rows), *range(val_start)] if done[r] == 0]
+    skipped = [r for r in todo if people_done[r] != 1]
+    if skipped:
+        cache = open_cache(folder, mode="r+")
+        cache["done"][skipped] = -1
+        cache["done"].flush()
+    todo = [r for r in todo if people_done[r] == 1]
+    if args.limit:
+        todo = [r for r in todo if r < args.limit or val_start <= r < val_start + args.limit]
+    print(f"{len(todo)} of {rows} pairs to prepare into {folder}", flush=True)
+    started = time.monotonic()
+    shards = [(folder, parser_folder, args.data, todo[i::args.workers]) for i in range(args.workers)]
+    with multiprocessing.get_context("spawn").Pool(args.workers) as pool:
+        pool.map(_work, shards)
+    done = np.load(folder / "done.npy")
+    print(f"done in {time.monotonic() - started:.0f} s: {(done == 1).sum()} cached, {(done == -1).sum()} left out, "
+          f"{(done == 0).sum()} left", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,72 @@
+"""The learned try-on backend with the shipped weights: what `auto` serves, its fallbacks, and what it may change
+in a photo."""
+from __future__ import annotations
+
+import hashlib
+import logging
+
+import numpy as np
+import pytest
+import torch
+
+from server.backend_choice import choose_backend
+from server.pipeline.backends.embedded import EmbeddedBackend
+from server.pipeline.backends.learned import LearnedBackend
+from server.pipeline.backends.learned.backend import WEIGHTS
+from server.pipeline.errors import BackendUnavailable
+from skimage.color import rgb2lab
+
+RED = (200, 30, 40)
+
+
+@pytest.fixture(scope="module")
+def backend() -> LearnedBackend:
+    return LearnedBackend()
+
+
+def test_shipped_weights_match_their_model_card():
+    card = (WEIGHTS.parent / "tryon.md").read_text()
+    assert hashlib.sha256(WEIGHTS.read_bytes()).hexdigest() in card
+
+
+def test_auto_serves_the_learned_backend(server_config):
+    backend, reason = choose_backend(server_config.server.model_copy(update={"backend": "auto"}))
+    assert backend.name == "learned" and "learned try-on weights loaded" in reason
+
+
+def test_missing_weights_fall_back_to_the_classical_backend_and_say_why(server_config, tmp_path, caplog):
+    config = server_config.server.model_copy(update={"backend": "auto", "learned_weights": tmp_path / "mine.pt"})
+    with caplog.at_level(logging.ERROR):
+        backend, reason = choose_backend(config)
+    assert backend.name == "embedded"
+    assert "learned try-on unavailable" in reason and "mine.pt" in reason, reason
+    assert "mine.pt" in caplog.text
+    strict = config.model_copy(update={"backend": "learned", "fallback_to_embedded": False})
+    with pytest.raises(BackendUnavailable, match="mine.pt"):
+        choose_backend(strict)
+
+
+def test_only_the_try_on_region_changes_and_it_takes_the_garment_colour(backend, astronaut_person, garment):
+    person = astronaut_person
+    result = backend.try_on(person, garment("tshirt", RED)).image
+    assert result.shape == person.image.shape and result.dtype == np.uint8
+    changed = (result != person.image).any(-1)
+    face = person.lip == 13
+    assert not changed[face].any(), "the face is never touched"
+    assert not changed[:40].any() and not changed[:, :40].any(), "background far from the garment stays"
+    # Where the shopper's top was, the result is now nearer the garment's colour than the old top's.
+    top = np.isin(person.lip, (5, 6, 7))
+    old, new = rgb2lab(person.image[top][None] / 255)[0], rgb2lab(result[top][None] / 255)[0]
+    red = rgb2lab(np.array([[RED]], np.float64) / 255)[0, 0]
+    assert np.mean(np.linalg.norm(new - red, axis=1) < np.linalg.norm(new - old.mean(0), axis=1)) > 0.6
+
+
+def test_non_finite_network_output_is_answered_by_the_classical_backend(backend, astronaut_person, garment,
+                                                                      monkeypatch, caplog):
+    g = garment("tshirt", RED)
+    nan = (torch.full((1, 3, 256, 192), float("nan")),) * 2 + (torch.zeros(1, 4, 256, 192),)
+    monkeypatch.setattr(backend.net, "forward", lambda x: nan)
+    with caplog.at_level(logging.WARNING):
+        result = backend.try_on(astronaut_person, g, seed=3).image
+    assert "non-finite" in caplog.text
+    assert np.array_equal(result, EmbeddedBackend().try_on(astronaut_person, g, seed=3).image)

@@ -1,0 +1,117 @@
+"""The learned try-on's training command on tiny generated caches: the loss falls, the held-out figures move
+the right way, a resume continues where it stopped, and the exported weights serve in LearnedBackend."""
+from __future__ import annotations
+
+import json
+import sys
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from server.pipeline.backends.learned.backend import LearnedBackend, load_tryon_net
+from server.pipeline.errors import BackendUnavailable
+from server.train import tryon as train_tryon
+from server.train.checkpoint import load_checkpoint
+from server.train.parser_cache import open_cache as open_parser_cache
+from server.train.tryon_cache import open_cache
+
+ROWS = 24
+WIDTHS = ["8", "8", "8", "8", "8"]
+
+
+def _person(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A generated 'person' at 256×192: LIP-20 parse (shirt 5, face 13, arms 14/15, trousers 9), photo and
+    keypoints as frame fractions."""
+    lip = np.zeros((256, 192), np.uint8)
+    cx, top = int(rng.integers(80, 112)), int(rng.integers(40, 60))
+    cv2.rectangle(lip, (cx - 30, top + 100), (cx + 30, 255), 9, -1)
+    cv2.rectangle(lip, (cx - 42, top + 80), (cx - 32, top + 170), 15, -1)
+    cv2.rectangle(lip, (cx + 32, top + 80), (cx + 42, top + 170), 14, -1)
+    cv2.rectangle(lip, (cx - 40, top + 30), (cx + 40, top + 130), 5, -1)
+    cv2.ellipse(lip, (cx, top), (18, 24), 0, 0, 360, 13, -1)
+    photo = np.full((256, 192, 3), rng.integers(150, 255, 3), np.uint8)
+    photo[lip == 9] = (40, 40, 60)
+    photo[np.isin(lip, (13, 14, 15))] = (220, 170, 140)
+    keypoints = np.zeros((18, 3), np.float32)
+    for joint, (x, y) in {0: (cx, top), 1: (cx, top + 30), 2: (cx - 36, top + 34), 5: (cx + 36, top + 34),
+                          3: (cx - 37, top + 90), 6: (cx + 37, top + 90), 8: (cx - 20, top + 130),
+                          11: (cx + 20, top + 130)}.items():
+        keypoints[joint] = (x / 192, y / 256, 1)
+    return lip, photo, keypoints
+
+
+def _synthetic_caches(parser_folder, tryon_folder) -> None:
+    """Each person wears a shirt of a random colour; the 'warped garment' is that shirt, a little too big."""
+    rng = np.random.default_rng(0)
+    people, tryon = open_parser_cache(parser_folder, ROWS, "w+"), open_cache(tryon_folder, ROWS, "w+")
+    for row in range(ROWS):
+        lip, photo, keypoints = _person(rng)
+        colour = rng.integers(0, 255, 3)
+        photo[lip == 5] = colour
+        shirt = cv2.dilate((lip == 5).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+        people["rgb"][row], people["target"][row], people["keypoints"][row] = photo, lip, keypoints
+        people["done"][row] = 1
+        tryon["lip"][row], tryon["alpha"][row] = lip, shirt * 255
+        tryon["warped"][row] = np.where(shirt[..., None], colour, 0).astype(np.uint8)
+        tryon["done"][row] = 1
+    for array in [*people.values(), *tryon.values()]:
+        array.flush()
+    ids = [f"{i:06d}" for i in range(ROWS)]
+    for folder in (parser_folder, tryon_folder):
+        (folder / "meta.json").write_text(json.dumps({"ids": ids, "val_ids": ids[-6:], "seed": 0}))
+
+
+@pytest.fixture(scope="module")
+def caches(tmp_path_factory):
+    parser_folder, tryon_folder = tmp_path_factory.mktemp("parser-cache"), tmp_path_factory.mktemp("tryon-cache")
+    _synthetic_caches(parser_folder, tryon_folder)
+    return parser_folder, tryon_folder
+
+
+def _train(monkeypatch, caches, run, samples: int) -> None:
+    monkeypatch.setattr(sys, "argv", [
+        "tryon", "--parser-cache", str(caches[0]), "--cache", str(caches[1]), "--run", str(run), "--height", "128",
+        "--widths", *WIDTHS, "--batch", "6", "--samples", str(samples), "--validate-every", "36", "--lr", "0.01",
+        "--threads", "1"])
+    train_tryon.main()
+
+
+def test_training_loss_falls_and_the_exported_weights_serve(monkeypatch, caches, tmp_path):
+    run = tmp_path / "run"
+    _train(monkeypatch, caches, run, samples=216)
+    log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+    first, last = log[0], log[-1]
+    assert last["samples"] == 216
+    assert last["l1"] < 0.7 * first["l1"] and last["layout"] < 0.7 * first["layout"], log
+    assert last["ssim_garment"] > first["ssim_garment"] and last["layout_accuracy"] > 0.8, log  # held-out rows
+    assert (run / "sheet-0000216.png").is_file()
+
+    weights = tmp_path / "tryon.pt"
+    monkeypatch.setattr(sys, "argv", ["tryon", "--run", str(run), "--export", str(weights)])
+    train_tryon.main()
+    backend = LearnedBackend(weights)
+    backend.warmup()  # a whole try-on on the classical backend's synthetic figure
+
+
+def test_a_resumed_run_continues_from_its_checkpoint(monkeypatch, caches, tmp_path):
+    run = tmp_path / "run"
+    _train(monkeypatch, caches, run, samples=72)
+    assert load_checkpoint(run / "last.pt")["samples_seen"] == 72
+    _train(monkeypatch, caches, run, samples=144)  # the same command with a larger budget, as after a stop
+    resumed = load_checkpoint(run / "last.pt")
+    assert resumed["samples_seen"] == 144 and resumed["step"] == 24
+
+
+def test_broken_weights_are_refused_naming_the_file(tmp_path):
+    truncated = tmp_path / "tryon.pt"
+    truncated.write_bytes(b"not a torch file")
+    with pytest.raises(BackendUnavailable, match="tryon.pt"):
+        load_tryon_net(truncated)
+    wrong = tmp_path / "wrong.pt"
+    torch.save({"widths": [8, 8, 8, 8, 8], "state_dict": {"head.weight": torch.zeros(1)}}, wrong)
+    with pytest.raises(BackendUnavailable, match="wrong.pt"):
+        load_tryon_net(wrong)
+    with pytest.raises(BackendUnavailable, match="not found"):
+        LearnedBackend(tmp_path / "missing.pt")
