@@ -98,15 +98,20 @@ def tryon_app(server_config):
     app.extensions["tryon"].close()
 
 
-@pytest.fixture(scope="session")
-def live_server(tryon_app):
-    """`tryon_app` served over real HTTP on a loopback port; yields its base URL."""
+def serve(app):
+    """Serve a Flask app over real HTTP on a loopback port; yields its base URL (a generator for fixtures)."""
     import threading
 
     from werkzeug.serving import make_server
 
-    server = make_server("127.0.0.1", 0, tryon_app, threaded=True)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def live_server(tryon_app):
+    """`tryon_app` served over real HTTP on a loopback port; yields its base URL."""
+    yield from serve(tryon_app)

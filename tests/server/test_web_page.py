@@ -7,7 +7,7 @@ import shutil
 import pytest
 from PIL import Image
 
-from tests.conftest import person_photo_768x1024
+from tests.conftest import REPO, person_photo_768x1024, serve
 
 CHROMIUM = shutil.which("chromium")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -15,6 +15,18 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER), reason="needs Debian's chromium and chromium-driver"),
 ]
+
+
+@pytest.fixture(scope="module")
+def default_server(tmp_path_factory):
+    """The server as shipped (`config.yaml`: the default backend), with a private catalog cache."""
+    from common.config import load_config
+    from server.app import create_app
+
+    cache = tmp_path_factory.mktemp("catalog-cache")
+    app = create_app(load_config(REPO / "config.yaml", {"server": {"catalog": {"cache_dir": str(cache)}}}), load="sync")
+    yield from serve(app)
+    app.extensions["tryon"].close()
 
 
 @pytest.fixture
@@ -33,14 +45,14 @@ def browser(tmp_path):
     driver.quit()
 
 
-def test_person_photo_and_catalog_garment_give_a_result(browser, live_server, tmp_path):
+def test_person_photo_and_catalog_garment_give_a_result(browser, default_server, tmp_path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import WebDriverWait
 
     photo = tmp_path / "me.jpg"
     Image.fromarray(person_photo_768x1024()).save(photo, quality=92)
-    browser.get(live_server + "/")
+    browser.get(default_server + "/")
     wait = WebDriverWait(browser, 120)
     wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, ".garment")))
 

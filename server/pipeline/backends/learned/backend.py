@@ -19,7 +19,8 @@ from server.pipeline.acgpn.precision import native_bf16
 from server.pipeline.backends.embedded.backend import EmbeddedBackend, check_category, synthetic_pair
 from server.pipeline.backends.embedded.body_targets import body_targets
 from server.pipeline.backends.embedded.warp import warp_garment
-from server.pipeline.backends.learned.inputs import NET_SIZE, compose, garment_layer, network_input, skin_colour
+from server.pipeline.backends.learned.inputs import (FRONT, NET_SIZE, compose, garment_layer, network_input,
+                                                     skin_colour)
 from server.pipeline.backends.learned.network import TryOnNet
 from server.pipeline.errors import BackendUnavailable
 from server.pipeline.preprocess.dataset import border_colour, box_3x4, crop_padded
@@ -129,5 +130,7 @@ class LearnedBackend:
             return None
         small_out = torch.cat([render, keep, region], 1)[0].permute(1, 2, 0).float().numpy()
         full = cv2.resize(small_out, (width, height), interpolation=cv2.INTER_LINEAR)
-        return (full[..., :3] + 1) * 127.5, full[..., 3], full[..., 4]
+        # The region's soft edge must not reach into face or hair at full resolution either.
+        region = np.where(np.isin(lip, FRONT), 0, full[..., 4])
+        return (full[..., :3] + 1) * 127.5, full[..., 3], region
 
