@@ -23,6 +23,7 @@ from torch.nn import functional as F
 from server.pipeline.preprocess.labels import LIP_TO_ACGPN
 from server.pipeline.preprocess.parsing.learned import input_tensor
 from server.pipeline.preprocess.parsing.network import INPUTS, ParserNet
+from server.train import loop
 from server.train.checkpoint import load_checkpoint, save_checkpoint
 from server.train.parser_cache import open_cache
 
@@ -106,24 +107,7 @@ def augment(batch: dict[str, torch.Tensor], generator: torch.Generator) -> dict[
 
 
 def at_height(batch: dict[str, torch.Tensor], height: int) -> dict[str, torch.Tensor]:
-    """The batch at the training resolution (area for images, nearest for labels; keypoints are fractions)."""
-    factor = batch["rgb"].shape[-2] // height
-    if factor == 1:
-        return batch
-    out = dict(batch)
-    for key in ("rgb", "mask", "face"):
-        out[key] = F.avg_pool2d(batch[key].float(), factor).round().to(torch.uint8)
-    out["target"] = batch["target"][:, factor // 2::factor, factor // 2::factor]
-    return out
-
-
-def learning_rate(step: int, steps: int, peak: float) -> float:
-    """Linear warm-up over the first 3 % of the steps, then a cosine to zero. A function of the step, not a
-    scheduler's state, so a resumed run with a larger --samples simply stretches the rest of the curve."""
-    warmup = max(1, int(0.03 * steps))
-    if step < warmup:
-        return peak * (step + 1) / warmup
-    return float(0.5 * peak * (1 + np.cos(np.pi * min(1.0, (step - warmup) / max(1, steps - warmup)))))
+    return loop.at_height(batch, height, images=("rgb", "mask", "face"), labels=("target",))
 
 
 def forward(net: ParserNet, batch: dict[str, torch.Tensor], variant: str) -> torch.Tensor:
@@ -180,35 +164,15 @@ def export(run: Path, out: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cache", type=Path, default=Path("~/.cache/fitting-booth/parser-cache"))
-    parser.add_argument("--run", type=Path, required=True, help="folder for checkpoints, log and contact sheets")
     parser.add_argument("--variant", choices=list(INPUTS), default="photo+mediapipe")
-    parser.add_argument("--widths", type=int, nargs="+", default=[16, 32, 64, 128, 192])
-    parser.add_argument("--height", type=int, choices=[128, 256], default=256, help="training resolution")
-    parser.add_argument("--samples", type=int, default=60_000, help="samples to train on (sets the LR schedule)")
-    parser.add_argument("--batch", type=int, default=16)
-    parser.add_argument("--lr", type=float, default=2e-3)
-    parser.add_argument("--validate-every", type=int, default=4000, help="samples")
-    parser.add_argument("--init", type=Path,
-                        help="start from these weights: a run's last.pt (e.g. a 128-px pre-training) or a shipped file")
-    parser.add_argument("--limit", type=int, default=0, help="train on the first N rows only (tests)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--export", type=Path, help="write the shipped weights file from RUN/last.pt and stop")
+    loop.add_arguments(parser, widths=[16, 32, 64, 128, 192])
     args = parser.parse_args()
     if args.export:
         return export(args.run, args.export)
 
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    args.run.mkdir(parents=True, exist_ok=True)
+    loop.start(args)
     cache = open_cache(args.cache.expanduser())
-    meta = json.loads((args.cache.expanduser() / "meta.json").read_text())
-    done = np.asarray(cache["done"])
-    val_start = len(meta["ids"]) - len(meta["val_ids"])
-    rows = np.flatnonzero(done == 1)
-    train_rows, val_rows = rows[rows < val_start], rows[rows >= val_start]
-    if args.limit:
-        train_rows, val_rows = train_rows[:args.limit], val_rows[:max(8, args.limit // 4)]
+    train_rows, val_rows = loop.split_rows(args.cache.expanduser(), cache["done"], args.limit)
     train, val = Batches(cache, train_rows), Batches(cache, val_rows)
     print(f"{len(train)} training rows, {len(val)} validation rows, variant {args.variant}, {args.height} px",
           flush=True)
@@ -219,28 +183,15 @@ def main() -> None:
     settings = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
     state = {"step": 0, "samples_seen": 0, "validation": None, "args": settings}
     last = args.run / "last.pt"
-    if last.exists():
-        saved = load_checkpoint(last)
-        net.load_state_dict(saved["model"])
-        optimiser.load_state_dict(saved["optimiser"])
-        state.update({k: saved[k] for k in ("step", "samples_seen", "validation")})
-        print(f"resumed at step {state['step']} ({state['samples_seen']} samples)", flush=True)
-    elif args.init:  # a run's last.pt, or a shipped weights file (e.g. to continue from server/weights/parser.pt)
-        blob = load_checkpoint(args.init)
-        net.load_state_dict(blob["model"] if "model" in blob else blob["state_dict"])
-        print(f"initialised from {args.init}", flush=True)
+    loop.resume(args.run, net, optimiser, args.init, state)
 
-    steps_per_epoch = len(train) // args.batch
     log = open(args.run / "log.jsonl", "a")
     saved_at, started, losses = time.monotonic(), time.monotonic(), []
     while state["step"] < steps:
-        epoch, position = divmod(state["step"], steps_per_epoch)
-        order = torch.randperm(len(train), generator=torch.Generator().manual_seed(args.seed * 100_003 + epoch))
-        generator = torch.Generator().manual_seed(args.seed * 1_000_003 + state["step"])
-        batch = at_height(augment(train.take(order[position * args.batch:(position + 1) * args.batch]), generator),
-                          args.height)
+        index, generator = loop.batch_at(state["step"], len(train), args.batch, args.seed)
+        batch = at_height(augment(train.take(index), generator), args.height)
         for group in optimiser.param_groups:
-            group["lr"] = learning_rate(state["step"], steps, args.lr)
+            group["lr"] = loop.learning_rate(state["step"], steps, args.lr)
         loss = F.cross_entropy(forward(net, batch, args.variant), batch["target"].long())
         optimiser.zero_grad(set_to_none=True)
         loss.backward()

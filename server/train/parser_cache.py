@@ -39,12 +39,18 @@ ARRAYS = {  # name: (per-row shape, dtype)
 
 def open_cache(folder: Path, rows: int = 0, mode: str = "r") -> dict[str, np.ndarray]:
     """The cache's arrays as memory maps; with mode "w+" they are created for `rows` rows."""
+    return open_arrays(folder, ARRAYS, rows, mode)
+
+
+def open_arrays(folder: Path, arrays: dict[str, tuple[tuple[int, ...], type]], rows: int = 0,
+                mode: str = "r") -> dict[str, np.ndarray]:
+    """`arrays` ({name: (per-row shape, dtype)}) as .npy memory maps in `folder`; "w+" creates them."""
     folder = Path(folder)
     if mode == "w+":
         folder.mkdir(parents=True, exist_ok=True)
         return {name: np.lib.format.open_memmap(folder / f"{name}.npy", "w+", dtype, (rows,) + shape)
-                for name, (shape, dtype) in ARRAYS.items()}
-    return {name: np.load(folder / f"{name}.npy", mmap_mode=mode) for name in ARRAYS}
+                for name, (shape, dtype) in arrays.items()}
+    return {name: np.load(folder / f"{name}.npy", mmap_mode=mode) for name in arrays}
 
 
 def _work(args: tuple[Path, Path, list[int], int]) -> int:
@@ -68,11 +74,8 @@ def _work(args: tuple[Path, Path, list[int], int]) -> int:
         cache["target"][row] = crop_labels(np.ascontiguousarray(scene.lip[y0:y1, x0:x1]), inputs.box)
         cache["done"][row] = 1
         if count % 200 == 0:
-            for array in cache.values():
-                array.flush()
-            print(f"[{multiprocessing.current_process().name}] {count}/{len(rows)}", flush=True)
-    for array in cache.values():
-        array.flush()
+            flush(cache, f"{count}/{len(rows)}")
+    flush(cache)
     people.close()
     body_model.close()
     return len(rows)
@@ -98,19 +101,37 @@ def main() -> None:
         open_cache(folder, rows, "w+")
         (folder / "meta.json").write_text(json.dumps(meta))
         done = np.zeros(rows, np.int8)
-    val_start = rows - len(viton.val_ids)
-    # Validation rows first, so that training can start on a partly filled cache.
-    todo = [r for r in [*range(val_start, rows), *range(val_start)] if done[r] == 0]
-    if args.limit:
-        todo = [r for r in todo if r < args.limit or val_start <= r < val_start + args.limit]
+    todo = rows_to_do(done, rows - len(viton.val_ids), args.limit)
     print(f"{len(todo)} of {rows} persons to preprocess into {folder}", flush=True)
+    run_workers(_work, [(folder, args.data, todo[i::args.workers], args.seed) for i in range(args.workers)], folder)
+
+
+def flush(cache: dict[str, np.ndarray], progress: str = "") -> None:
+    """Write the memory maps' pages out (a killed worker keeps what it flushed); print `progress` if given."""
+    for array in cache.values():
+        array.flush()
+    if progress:
+        print(f"[{multiprocessing.current_process().name}] {progress}", flush=True)
+
+
+def rows_to_do(done: np.ndarray, val_start: int, limit: int = 0) -> list[int]:
+    """Rows not done yet, validation rows first (so that training can start on a partly filled cache); with
+    `limit`, only the first `limit` rows of each split."""
+    todo = [r for r in [*range(val_start, len(done)), *range(val_start)] if done[r] == 0]
+    if limit:
+        todo = [r for r in todo if r < limit or val_start <= r < val_start + limit]
+    return todo
+
+
+def run_workers(work, shards: list[tuple], folder: Path) -> None:
+    """`work` on each shard in its own process (spawned: MediaPipe and torch do not survive a fork), then a
+    summary of the cache's done flags."""
     started = time.monotonic()
-    shards = [(folder, args.data, todo[i::args.workers], args.seed) for i in range(args.workers)]
-    with multiprocessing.get_context("spawn").Pool(args.workers) as pool:
-        pool.map(_work, shards)
+    with multiprocessing.get_context("spawn").Pool(len(shards)) as pool:
+        pool.map(work, shards)
     done = np.load(folder / "done.npy")
-    print(f"done in {time.monotonic() - started:.0f} s: {(done == 1).sum()} cached, {(done == -1).sum()} without a "
-          f"person, {(done == 0).sum()} left", flush=True)
+    print(f"done in {time.monotonic() - started:.0f} s: {(done == 1).sum()} cached, {(done == -1).sum()} left out, "
+          f"{(done == 0).sum()} left", flush=True)
 
 
 if __name__ == "__main__":

@@ -26,8 +26,9 @@ from torch.nn import functional as F
 
 from server.pipeline.backends.learned.inputs import ARMS, CLOTHES, compose, network_input, skin_colour, to_unit
 from server.pipeline.backends.learned.network import TryOnNet
+from server.train import loop
 from server.train.checkpoint import load_checkpoint, save_checkpoint
-from server.train.parser import COCO_MIRROR, LIP_MIRROR, learning_rate
+from server.train.parser import COCO_MIRROR, LIP_MIRROR
 from server.train.parser_cache import open_cache as open_parser_cache
 from server.train.tryon_cache import open_cache
 from server.train.vgg import Vgg16Loss
@@ -51,7 +52,7 @@ class Pairs:
         self.lip = torch.from_numpy(np.ascontiguousarray(tryon["lip"][rows]))  # (N, H, W) the project's parse
         self.warped = torch.from_numpy(np.ascontiguousarray(tryon["warped"][rows])).permute(0, 3, 1, 2)
         self.alpha = torch.from_numpy(np.ascontiguousarray(tryon["alpha"][rows]))[:, None]  # (N, 1, H, W)
-        self.skin = torch.from_numpy(np.stack([skin_colour(p, l) for p, l in zip(
+        self.skin = torch.from_numpy(np.stack([skin_colour(photo, lip) for photo, lip in zip(
             self.photo.permute(0, 2, 3, 1).numpy(), self.lip.numpy())]))  # (N, 3)
 
     def __len__(self) -> int:
@@ -78,16 +79,7 @@ def flip(batch: dict[str, torch.Tensor], which: torch.Tensor) -> dict[str, torch
 
 
 def at_height(batch: dict[str, torch.Tensor], height: int) -> dict[str, torch.Tensor]:
-    """The batch at the training resolution (area for images, nearest for labels; keypoints are fractions)."""
-    factor = batch["photo"].shape[-2] // height
-    if factor == 1:
-        return batch
-    out = dict(batch)
-    for key in ("photo", "warped", "alpha"):
-        out[key] = F.avg_pool2d(batch[key].float(), factor).round().to(torch.uint8)
-    for key in ("lip", "target"):
-        out[key] = batch[key][:, factor // 2::factor, factor // 2::factor]
-    return out
+    return loop.at_height(batch, height, images=("photo", "warped", "alpha"), labels=("lip", "target"))
 
 
 def ssim_map(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -200,34 +192,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--parser-cache", type=Path, default=Path("~/.cache/fitting-booth/parser-cache"))
     parser.add_argument("--cache", type=Path, default=Path("~/.cache/fitting-booth/tryon-cache"))
-    parser.add_argument("--run", type=Path, required=True, help="folder for checkpoints, log and contact sheets")
-    parser.add_argument("--widths", type=int, nargs="+", default=[16, 32, 64, 96, 128])
-    parser.add_argument("--height", type=int, choices=[128, 256], default=256, help="training resolution")
-    parser.add_argument("--samples", type=int, default=60_000, help="samples to train on (sets the LR schedule)")
-    parser.add_argument("--batch", type=int, default=16)
-    parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--vgg", type=float, default=0.0, help="weight of the VGG16 perceptual loss (0: off)")
-    parser.add_argument("--validate-every", type=int, default=4000, help="samples")
-    parser.add_argument("--init", type=Path, help="start from a run's last.pt (e.g. a 128-px pre-training)")
-    parser.add_argument("--limit", type=int, default=0, help="train on the first N rows only (tests)")
     parser.add_argument("--val-rows", type=int, default=300, help="validation rows used (of the 500)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--export", type=Path, help="write the shipped weights file from RUN/last.pt and stop")
+    loop.add_arguments(parser, widths=[16, 32, 64, 96, 128])
     args = parser.parse_args()
     if args.export:
         return export(args.run, args.export)
 
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    args.run.mkdir(parents=True, exist_ok=True)
+    loop.start(args)
     people, tryon = open_parser_cache(args.parser_cache.expanduser()), open_cache(args.cache.expanduser())
-    meta = json.loads((args.cache.expanduser() / "meta.json").read_text())
-    val_start = len(meta["ids"]) - len(meta["val_ids"])
-    rows = np.flatnonzero(np.asarray(tryon["done"]) == 1)
-    train_rows, val_rows = rows[rows < val_start], rows[rows >= val_start][:args.val_rows]
-    if args.limit:
-        train_rows, val_rows = train_rows[:args.limit], val_rows[:max(8, args.limit // 4)]
+    train_rows, val_rows = loop.split_rows(args.cache.expanduser(), tryon["done"], args.limit, args.val_rows)
     train, val = Pairs(people, tryon, train_rows), Pairs(people, tryon, val_rows)
     print(f"{len(train)} training rows, {len(val)} validation rows, {args.height} px", flush=True)
 
@@ -238,28 +212,15 @@ def main() -> None:
     settings = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
     state = {"step": 0, "samples_seen": 0, "validation": None, "args": settings}
     last = args.run / "last.pt"
-    if last.exists():
-        saved = load_checkpoint(last)
-        net.load_state_dict(saved["model"])
-        optimiser.load_state_dict(saved["optimiser"])
-        state.update({k: saved[k] for k in ("step", "samples_seen", "validation")})
-        print(f"resumed at step {state['step']} ({state['samples_seen']} samples)", flush=True)
-    elif args.init:
-        blob = load_checkpoint(args.init)
-        net.load_state_dict(blob["model"] if "model" in blob else blob["state_dict"])
-        print(f"initialised from {args.init}", flush=True)
+    loop.resume(args.run, net, optimiser, args.init, state)
 
-    steps_per_epoch = len(train) // args.batch
     log = open(args.run / "log.jsonl", "a")
     saved_at, started, history = time.monotonic(), time.monotonic(), []
     while state["step"] < steps:
-        epoch, position = divmod(state["step"], steps_per_epoch)
-        order = torch.randperm(len(train), generator=torch.Generator().manual_seed(args.seed * 100_003 + epoch))
-        generator = torch.Generator().manual_seed(args.seed * 1_000_003 + state["step"])
-        batch = train.take(order[position * args.batch:(position + 1) * args.batch])
-        batch = at_height(flip(batch, torch.rand(args.batch, generator=generator) < 0.5), args.height)
+        index, generator = loop.batch_at(state["step"], len(train), args.batch, args.seed)
+        batch = at_height(flip(train.take(index), torch.rand(args.batch, generator=generator) < 0.5), args.height)
         for group in optimiser.param_groups:
-            group["lr"] = learning_rate(state["step"], steps, args.lr)
+            group["lr"] = loop.learning_rate(state["step"], steps, args.lr)
         terms = losses(run_net(net, batch), batch, vgg, args.vgg)
         loss = sum(terms.values())
         optimiser.zero_grad(set_to_none=True)

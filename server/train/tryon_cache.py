@@ -13,8 +13,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import multiprocessing
-import time
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +23,7 @@ from server.pipeline.backends.embedded.warp import prepare_garment, warp_garment
 from server.pipeline.backends.learned.inputs import NET_SIZE, garment_layer
 from server.pipeline.preprocess.parsing.learned import WEIGHTS, LearnedParser, ParserInputs, drop_stray_parts
 from server.train.parser_cache import open_cache as open_parser_cache
+from server.train.parser_cache import flush, open_arrays, rows_to_do, run_workers
 from server.train.viton import DEFAULT_ROOT, VitonTrain
 
 W, H = NET_SIZE
@@ -39,12 +38,7 @@ HIPS = (8, 11)
 
 def open_cache(folder: Path, rows: int = 0, mode: str = "r") -> dict[str, np.ndarray]:
     """The cache's arrays as memory maps; with mode "w+" they are created for `rows` rows."""
-    folder = Path(folder)
-    if mode == "w+":
-        folder.mkdir(parents=True, exist_ok=True)
-        return {name: np.lib.format.open_memmap(folder / f"{name}.npy", "w+", dtype, (rows,) + shape)
-                for name, (shape, dtype) in ARRAYS.items()}
-    return {name: np.load(folder / f"{name}.npy", mmap_mode=mode) for name in ARRAYS}
+    return open_arrays(folder, ARRAYS, rows, mode)
 
 
 def garment_masks(root: Path) -> np.ndarray:
@@ -88,11 +82,8 @@ def _work(args: tuple[Path, Path, Path, list[int]]) -> int:
         cache["alpha"][row] = np.clip(alpha * 255 + 0.5, 0, 255).astype(np.uint8)
         cache["done"][row] = 1
         if count % 500 == 0:
-            for array in cache.values():
-                array.flush()
-            print(f"[{multiprocessing.current_process().name}] {count}/{len(rows)}", flush=True)
-    for array in cache.values():
-        array.flush()
+            flush(cache, f"{count}/{len(rows)}")
+    flush(cache)
     return len(rows)
 
 
@@ -118,24 +109,16 @@ def main() -> None:
         open_cache(folder, rows, "w+")
         (folder / "meta.json").write_text(json.dumps(meta))
         done = np.zeros(rows, np.int8)
-    val_start = rows - len(meta["val_ids"])
-    todo = [r for r in [*range(val_start, rows), *range(val_start)] if done[r] == 0]
-    skipped = [r for r in todo if people_done[r] != 1]
-    if skipped:
+    skipped = np.flatnonzero((done == 0) & (people_done != 1))  # persons the parser cache has not got
+    if len(skipped):
         cache = open_cache(folder, mode="r+")
         cache["done"][skipped] = -1
         cache["done"].flush()
-    todo = [r for r in todo if people_done[r] == 1]
-    if args.limit:
-        todo = [r for r in todo if r < args.limit or val_start <= r < val_start + args.limit]
+        done[skipped] = -1
+    todo = rows_to_do(done, rows - len(meta["val_ids"]), args.limit)
     print(f"{len(todo)} of {rows} pairs to prepare into {folder}", flush=True)
-    started = time.monotonic()
-    shards = [(folder, parser_folder, args.data, todo[i::args.workers]) for i in range(args.workers)]
-    with multiprocessing.get_context("spawn").Pool(args.workers) as pool:
-        pool.map(_work, shards)
-    done = np.load(folder / "done.npy")
-    print(f"done in {time.monotonic() - started:.0f} s: {(done == 1).sum()} cached, {(done == -1).sum()} left out, "
-          f"{(done == 0).sum()} left", flush=True)
+    run_workers(_work, [(folder, parser_folder, args.data, todo[i::args.workers]) for i in range(args.workers)],
+                folder)
 
 
 if __name__ == "__main__":
