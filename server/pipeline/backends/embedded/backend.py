@@ -60,19 +60,12 @@ class EmbeddedBackend:
         synthesised skin."""
         check_category(garment.category)
         timings: dict[str, float] = {}
-        h, w = person.image.shape[:2]
         with timed(timings, "landmarks"):
             prepared = self.prepared(garment)
             landmarks = prepared.landmarks
         with timed(timings, "targets"):
-            # Everything after this works inside the box the garment and the skin zones can reach.
-            full = body_targets(landmarks, garment.mask, person.keypoints, person.lip, garment.category)
-            y0, y1, x0, x1 = _work_box(full, (h, w))
-            keypoints = person.keypoints.copy()
-            keypoints[:, 0] -= x0 * (keypoints[:, 2] > 0)
-            keypoints[:, 1] -= y0 * (keypoints[:, 2] > 0)
+            (y0, y1, x0, x1), targets = targets_in_work_box(landmarks, garment, person.keypoints, person.lip)
             image, lip = person.image[y0:y1, x0:x1], person.lip[y0:y1, x0:x1]
-            targets = body_targets(landmarks, garment.mask, keypoints, lip, garment.category)
         with timed(timings, "warp"):
             torso, sleeves = warp_garment(prepared, targets, lip.shape)
         with timed(timings, "shading"):
@@ -98,6 +91,18 @@ def _openings(targets: Targets, category: str) -> np.ndarray:
     if category == "tank_top":
         return targets.torso_dst
     return np.array([targets.placed[k] for k in ("neck_l", "neck_front", "neck_r")])
+
+
+def targets_in_work_box(landmarks: dict[str, np.ndarray], garment: GarmentAnalysis, keypoints: np.ndarray,
+                        lip: np.ndarray) -> tuple[tuple[int, int, int, int], Targets]:
+    """The box (y0, y1, x0, x1) of `lip`'s image the garment and the skin zones can reach, and the body targets
+    in that box's coordinates: everything after this works inside it."""
+    full = body_targets(landmarks, garment.mask, keypoints, lip, garment.category)
+    y0, y1, x0, x1 = _work_box(full, lip.shape)
+    shifted = keypoints.copy()
+    shifted[:, 0] -= x0 * (shifted[:, 2] > 0)
+    shifted[:, 1] -= y0 * (shifted[:, 2] > 0)
+    return (y0, y1, x0, x1), body_targets(landmarks, garment.mask, shifted, lip[y0:y1, x0:x1], garment.category)
 
 
 def _work_box(targets: Targets, shape: tuple[int, int]) -> tuple[int, int, int, int]:

@@ -16,8 +16,8 @@ import numpy as np
 import torch
 
 from server.pipeline.acgpn.precision import native_bf16
-from server.pipeline.backends.embedded.backend import EmbeddedBackend, check_category, synthetic_pair
-from server.pipeline.backends.embedded.body_targets import body_targets
+from server.pipeline.backends.embedded.backend import (EmbeddedBackend, check_category, synthetic_pair,
+                                                       targets_in_work_box)
 from server.pipeline.backends.embedded.warp import warp_garment
 from server.pipeline.backends.learned.inputs import (FRONT, NET_SIZE, compose, garment_layer, network_input,
                                                      skin_colour)
@@ -84,8 +84,12 @@ class LearnedBackend:
             keypoints[seen, 0] -= x0
             keypoints[seen, 1] -= y0
         with timed(timings, "warp"):
-            targets = body_targets(prepared.landmarks, garment.mask, keypoints, lip, garment.category)
-            warped, alpha = garment_layer(*warp_garment(prepared, targets, lip.shape))
+            # Inside the box the garment can reach (as the classical backend), then placed on the whole frame.
+            (wy0, wy1, wx0, wx1), targets = targets_in_work_box(prepared.landmarks, garment, keypoints, lip)
+            layer, layer_alpha = garment_layer(*warp_garment(prepared, targets, (wy1 - wy0, wx1 - wx0)))
+            warped = np.zeros(lip.shape + (3,), np.float32)
+            alpha = np.zeros(lip.shape, np.float32)
+            warped[wy0:wy1, wx0:wx1], alpha[wy0:wy1, wx0:wx1] = layer, layer_alpha
         with timed(timings, "network"):
             outputs = self._run(photo, lip, keypoints, warped, alpha)
         if outputs is None:
