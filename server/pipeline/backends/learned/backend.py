@@ -99,9 +99,10 @@ class LearnedBackend:
         with timed(timings, "compose"):
             # Only the box the try-on region reaches is composed and pasted back; the rest stays the photo.
             ys, xs = np.nonzero(region > 0)
+            ys, xs = (ys, xs) if ys.size else (np.zeros(1, int), np.zeros(1, int))  # nothing to change
             height, width = person.image.shape[:2]
-            by0, by1 = max(ys.min(initial=0), -y0), min(ys.max(initial=-1) + 1, height - y0)
-            bx0, bx1 = max(xs.min(initial=0), -x0), min(xs.max(initial=-1) + 1, width - x0)
+            by0, by1 = max(ys.min(), -y0), min(ys.max() + 1, height - y0)
+            bx0, bx1 = max(xs.min(), -x0), min(xs.max() + 1, width - x0)
             inner = np.s_[by0:by1, bx0:bx1]
             framed = compose(photo[inner].astype(np.float32), warped[inner], alpha[inner][..., None], render[inner],
                              keep[inner][..., None], region[inner][..., None])
