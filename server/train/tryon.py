@@ -108,7 +108,7 @@ def layout_target(lip: torch.Tensor) -> torch.Tensor:
 def run_net(net: TryOnNet, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """The network on a batch and the try-on composed from it, all in [-1, 1]."""
     x, region = network_input(batch["photo"], batch["lip"], batch["keypoints"], batch["warped"], batch["alpha"],
-                              batch["skin"])
+                              batch["skin"], batch.get("hide_arms"))
     with torch.autocast("cpu", torch.bfloat16):
         render, keep, layout = net(x)
     photo, warped, alpha = to_unit(batch["photo"]), to_unit(batch["warped"]), batch["alpha"].float() / 255
@@ -193,6 +193,8 @@ def main() -> None:
     parser.add_argument("--parser-cache", type=Path, default=Path("~/.cache/fitting-booth/parser-cache"))
     parser.add_argument("--cache", type=Path, default=Path("~/.cache/fitting-booth/tryon-cache"))
     parser.add_argument("--vgg", type=float, default=0.0, help="weight of the VGG16 perceptual loss (0: off)")
+    parser.add_argument("--hide-arms", type=float, default=0.0,
+                        help="share of training samples whose arms are hidden too (to learn painting skin)")
     parser.add_argument("--val-rows", type=int, default=300, help="validation rows used (of the 500)")
     loop.add_arguments(parser, widths=[16, 32, 64, 96, 128])
     args = parser.parse_args()
@@ -219,6 +221,8 @@ def main() -> None:
     while state["step"] < steps:
         index, generator = loop.batch_at(state["step"], len(train), args.batch, args.seed)
         batch = at_height(flip(train.take(index), torch.rand(args.batch, generator=generator) < 0.5), args.height)
+        if args.hide_arms:
+            batch["hide_arms"] = torch.rand(args.batch, generator=generator) < args.hide_arms
         for group in optimiser.param_groups:
             group["lr"] = loop.learning_rate(state["step"], steps, args.lr)
         terms = losses(run_net(net, batch), batch, vgg, args.vgg)

@@ -64,23 +64,28 @@ def _grow(mask: torch.Tensor, pixels: int) -> torch.Tensor:
     return F.max_pool2d(mask, 2 * pixels + 1, stride=1, padding=pixels)
 
 
-def masks(lip: torch.Tensor, alpha: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """lip (B, H, W) uint8, alpha (B, 1, H, W) uint8 → blank and region, (B, 1, H, W) float 0/1."""
+def masks(lip: torch.Tensor, alpha: torch.Tensor, hide_arms: torch.Tensor | None = None
+          ) -> tuple[torch.Tensor, torch.Tensor]:
+    """lip (B, H, W) uint8, alpha (B, 1, H, W) uint8 → blank and region, (B, 1, H, W) float 0/1. `hide_arms`
+    (B,) bool, training only: hide those rows' arms too, so that painting skin is learned."""
     grow = max(1, round(REGION_GROW * lip.shape[-2]))
     front, arms = _isin(lip, FRONT), _isin(lip, ARMS)
     clothes = _grow(_isin(lip, CLOTHES), grow)
     blank = clothes * (1 - front) * (1 - arms)
+    if hide_arms is not None:
+        blank = torch.maximum(blank, arms * hide_arms.view(-1, 1, 1, 1).float())
     garment = _grow((alpha > 127).float(), grow)
     region = torch.maximum(torch.maximum(clothes, garment), arms) * (1 - front)
     return blank, region
 
 
 def network_input(photo: torch.Tensor, lip: torch.Tensor, keypoints: torch.Tensor, warped: torch.Tensor,
-                  alpha: torch.Tensor, skin: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+                  alpha: torch.Tensor, skin: torch.Tensor,
+                  hide_arms: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Batched uint8 inputs at NET_SIZE (photo, warped (B, 3, H, W); lip (B, H, W); alpha (B, 1, H, W);
     keypoints (B, 18, 3) as frame fractions; skin (B, 3)) → x (B, IN_CHANNELS, H, W) and the region mask."""
     height, width = photo.shape[-2:]
-    blank, region = masks(lip, alpha)
+    blank, region = masks(lip, alpha, hide_arms)
     kept = [_isin(lip, FRONT), _isin(lip, ARMS), _isin(lip, LOWER), (lip == 0)[:, None].float()]
     x = torch.cat([
         to_unit(photo) * (1 - blank), blank, region,
