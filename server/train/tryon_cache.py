@@ -21,7 +21,7 @@ import torch
 from server.pipeline.backends.embedded.body_targets import body_targets
 from server.pipeline.backends.embedded.warp import prepare_garment, warp_garment
 from server.pipeline.backends.learned.inputs import NET_SIZE, garment_layer
-from server.pipeline.preprocess.parsing.learned import WEIGHTS, LearnedParser, ParserInputs, drop_stray_parts
+from server.pipeline.preprocess.parsing.learned import WEIGHTS, LearnedParser, ParserInputs
 from server.train.parser_cache import open_cache as open_parser_cache
 from server.train.parser_cache import flush, open_arrays, rows_to_do, run_workers
 from server.train.viton import DEFAULT_ROOT, VitonTrain
@@ -47,13 +47,12 @@ def garment_masks(root: Path) -> np.ndarray:
     return np.unpackbits(packed["bits"], axis=-1)[..., :W].astype(bool)
 
 
-def parse(parser: LearnedParser, person: dict[str, np.ndarray]) -> np.ndarray:
-    """The learned parser's serving path on one cached crop (it is already at the network's size)."""
+def parse(parser: LearnedParser, person: dict[str, np.ndarray]) -> np.ndarray | None:
+    """The learned parser's serving path on one cached crop (it is already at the network's size). BlazePose's
+    hips count as visible when their COCO-18 points are there (they are kept only at visibility ≥ 0.5)."""
     hips_visible = bool((person["keypoints"][list(HIPS), 2] > 0).any())
-    inputs = ParserInputs(person["rgb"], person["person_mask"], person["keypoints"], person["face"], (0, 0, W, H),
-                          hips_visible)
-    labels = parser.logits(inputs)[0].permute(1, 2, 0).numpy().argmax(-1).astype(np.uint8)
-    return drop_stray_parts(labels, inputs.rgb, hips_visible)
+    return parser.network_labels(ParserInputs(person["rgb"], person["person_mask"], person["keypoints"],
+                                              person["face"], (0, 0, W, H), hips_visible))
 
 
 def _work(args: tuple[Path, Path, Path, list[int]]) -> int:
@@ -64,6 +63,10 @@ def _work(args: tuple[Path, Path, Path, list[int]]) -> int:
     for count, row in enumerate(rows):
         person = {k: np.array(people[k][row]) for k in ("rgb", "person_mask", "keypoints", "face")}
         lip = parse(parser, person)
+        if lip is None:  # non-finite network output: serving would use the heuristic parser, training skips it
+            print(f"row {row}: the learned parser gave non-finite numbers", flush=True)
+            cache["done"][row] = -1
+            continue
         keypoints = person["keypoints"].copy()
         keypoints[:, 0] *= W
         keypoints[:, 1] *= H

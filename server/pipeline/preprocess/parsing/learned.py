@@ -193,19 +193,27 @@ class LearnedParser:
         with self._lock, torch.inference_mode():
             return self.net(x).float()
 
+    def network_labels(self, inputs: ParserInputs) -> np.ndarray | None:
+        """(256, 192) uint8 LIP-20 for one crop: arg-max, stray parts dropped; None when the network's output is
+        not finite. (The try-on's training cache calls this too, so it sees what serving sees.)"""
+        logits = self.logits(inputs)
+        if not torch.isfinite(logits).all():
+            return None
+        # (numpy's arg-max over a contiguous last axis is several times faster than torch's over channels)
+        labels = logits[0].permute(1, 2, 0).numpy().argmax(-1).astype(np.uint8)
+        return drop_stray_parts(labels, inputs.rgb, inputs.hips_visible)
+
     def parse(self, rgb: np.ndarray, body: BodyObservation) -> np.ndarray:
         """(H, W, 3) uint8 → (H, W) uint8 LIP-20: arg-max at the network's size, stray parts dropped, labels
         resized to the crop box with smooth edges, pasted back."""
         height, width = rgb.shape[:2]
         inputs = crop_inputs(rgb, body)
         x0, y0, x1, y1 = inputs.box
-        logits = self.logits(inputs)
-        if not torch.isfinite(logits).all():
+        labels = self.network_labels(inputs)
+        if labels is None:
             log.warning("the learned parser gave non-finite numbers; the heuristic parser answers this photo")
             return self._fallback.parse(rgb, body)
-        # (numpy's arg-max over a contiguous last axis is several times faster than torch's over channels)
-        labels = logits[0].permute(1, 2, 0).numpy().argmax(-1).astype(np.uint8)  # (256, 192)
-        labels = upsample_labels(drop_stray_parts(labels, inputs.rgb, inputs.hips_visible), x1 - x0, y1 - y0)
+        labels = upsample_labels(labels, x1 - x0, y1 - y0)
         lip = np.zeros((height, width), np.uint8)
         sx0, sy0, sx1, sy1 = max(x0, 0), max(y0, 0), min(x1, width), min(y1, height)
         lip[sy0:sy1, sx0:sx1] = labels[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0]
