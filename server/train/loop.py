@@ -11,7 +11,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from server.train.checkpoint import load_checkpoint
+from server.train.checkpoint import load_checkpoint, save_checkpoint
+
+CHECKPOINT_EVERY_S = 600
 
 
 def add_arguments(parser: argparse.ArgumentParser, widths: list[int]) -> None:
@@ -97,3 +99,36 @@ def at_height(batch: dict[str, torch.Tensor], height: int, images: tuple[str, ..
     for key in labels:
         out[key] = batch[key][:, factor // 2::factor, factor // 2::factor]
     return out
+
+
+def begin(args: argparse.Namespace, net: nn.Module) -> tuple[torch.optim.Optimizer, dict, int]:
+    """AdamW, the run's state (RUN/last.pt resumed, or fresh from --init) and the number of steps --samples makes."""
+    optimiser = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=1e-4)
+    settings = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
+    state = {"step": 0, "samples_seen": 0, "validation": None, "args": settings}
+    resume(args.run, net, optimiser, args.init, state)
+    return optimiser, state, max(1, args.samples // args.batch)
+
+
+def optimise(optimiser: torch.optim.Optimizer, loss: torch.Tensor, state: dict, steps: int,
+             args: argparse.Namespace) -> None:
+    """One step at the schedule's learning rate; the state counts it."""
+    for group in optimiser.param_groups:
+        group["lr"] = learning_rate(state["step"], steps, args.lr)
+    optimiser.zero_grad(set_to_none=True)
+    loss.backward()
+    optimiser.step()
+    state["step"] += 1
+    state["samples_seen"] += args.batch
+
+
+def write_record(run: Path, record: dict) -> None:
+    """Append a validation record to RUN/log.jsonl and print it."""
+    line = json.dumps(record)
+    with open(run / "log.jsonl", "a") as log:
+        log.write(line + "\n")
+    print(line, flush=True)
+
+
+def checkpoint(run: Path, net: nn.Module, optimiser: torch.optim.Optimizer, state: dict) -> None:
+    save_checkpoint(run / "last.pt", {"model": net.state_dict(), "optimiser": optimiser.state_dict(), **state})

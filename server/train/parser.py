@@ -11,7 +11,6 @@ and a contact sheet (photo | prediction | target) is written at every validation
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from server.pipeline.preprocess.labels import LIP_TO_ACGPN
 from server.pipeline.preprocess.parsing.learned import input_tensor
 from server.pipeline.preprocess.parsing.network import INPUTS, ParserNet
 from server.train import loop
-from server.train.checkpoint import load_checkpoint, save_checkpoint
+from server.train.checkpoint import load_checkpoint
 from server.train.parser_cache import open_cache
 
 # Mirror pairs: COCO-18 right/left joints, LIP-20 left/right arm, leg, shoe.
@@ -32,7 +31,6 @@ COCO_MIRROR = [0, 1, 5, 6, 7, 2, 3, 4, 11, 12, 13, 8, 9, 10, 15, 14, 17, 16]
 LIP_MIRROR = torch.tensor([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 15, 14, 17, 16, 19, 18])
 # The ACGPN labels the try-on relies on, as docs/preprocessing.md reports them.
 REPORTED = {"hair": 1, "upper": 4, "pants": 8, "left_arm": 11, "face": 12, "right_arm": 13}
-CHECKPOINT_EVERY_S = 600
 # LIP-20 clothing: hat, glove, sunglasses, upper clothes, dress, coat, socks, pants, jumpsuit, scarf, skirt, shoes.
 CLOTHES = torch.zeros(20, dtype=torch.bool)
 CLOTHES[[1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 18, 19]] = True
@@ -178,26 +176,13 @@ def main() -> None:
           flush=True)
 
     net = ParserNet(INPUTS[args.variant], tuple(args.widths))
-    optimiser = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=1e-4)
-    steps = max(1, args.samples // args.batch)
-    settings = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
-    state = {"step": 0, "samples_seen": 0, "validation": None, "args": settings}
-    last = args.run / "last.pt"
-    loop.resume(args.run, net, optimiser, args.init, state)
-
-    log = open(args.run / "log.jsonl", "a")
+    optimiser, state, steps = loop.begin(args, net)
     saved_at, started, losses = time.monotonic(), time.monotonic(), []
     while state["step"] < steps:
         index, generator = loop.batch_at(state["step"], len(train), args.batch, args.seed)
         batch = at_height(augment(train.take(index), generator), args.height)
-        for group in optimiser.param_groups:
-            group["lr"] = loop.learning_rate(state["step"], steps, args.lr)
         loss = F.cross_entropy(forward(net, batch, args.variant), batch["target"].long())
-        optimiser.zero_grad(set_to_none=True)
-        loss.backward()
-        optimiser.step()
-        state["step"] += 1
-        state["samples_seen"] += args.batch
+        loop.optimise(optimiser, loss, state, steps, args)
         losses.append(loss.item())
         final = state["step"] == steps
         if state["samples_seen"] % args.validate_every < args.batch or final:
@@ -206,13 +191,10 @@ def main() -> None:
             record = {"samples": state["samples_seen"], "loss": float(np.mean(losses)),
                       "lr": optimiser.param_groups[0]["lr"],
                       "samples_per_s": len(losses) * args.batch / (time.monotonic() - started), **state["validation"]}
-            log.write(json.dumps(record) + "\n")
-            log.flush()
-            print(json.dumps(record), flush=True)
+            loop.write_record(args.run, record)
             losses, started = [], time.monotonic()
-        if time.monotonic() - saved_at > CHECKPOINT_EVERY_S or final:
-            save_checkpoint(last, {"model": net.state_dict(), "optimiser": optimiser.state_dict(),
-                                   **state})
+        if time.monotonic() - saved_at > loop.CHECKPOINT_EVERY_S or final:
+            loop.checkpoint(args.run, net, optimiser, state)
             saved_at = time.monotonic()
 
 

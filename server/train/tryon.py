@@ -15,7 +15,6 @@ order). The validation rows (the last 500 ids of pairs.txt) are never trained on
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
@@ -27,13 +26,12 @@ from torch.nn import functional as F
 from server.pipeline.backends.learned.inputs import ARMS, CLOTHES, compose, network_input, skin_colour, to_unit
 from server.pipeline.backends.learned.network import TryOnNet
 from server.train import loop
-from server.train.checkpoint import load_checkpoint, save_checkpoint
+from server.train.checkpoint import load_checkpoint
 from server.train.parser import COCO_MIRROR, LIP_MIRROR
 from server.train.parser_cache import open_cache as open_parser_cache
 from server.train.tryon_cache import open_cache
 from server.train.vgg import Vgg16Loss
 
-CHECKPOINT_EVERY_S = 600
 ARM_WEIGHT = 2.0  # extra L1 weight on the target's arm pixels (skin is what a shopper judges first)
 SSIM_WEIGHT = 1.0
 LAYOUT_WEIGHT = 0.5
@@ -209,29 +207,16 @@ def main() -> None:
 
     net = TryOnNet(tuple(args.widths))
     vgg = Vgg16Loss() if args.vgg > 0 else None
-    optimiser = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=1e-4)
-    steps = max(1, args.samples // args.batch)
-    settings = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
-    state = {"step": 0, "samples_seen": 0, "validation": None, "args": settings}
-    last = args.run / "last.pt"
-    loop.resume(args.run, net, optimiser, args.init, state)
-
-    log = open(args.run / "log.jsonl", "a")
+    optimiser, state, steps = loop.begin(args, net)
     saved_at, started, history = time.monotonic(), time.monotonic(), []
     while state["step"] < steps:
         index, generator = loop.batch_at(state["step"], len(train), args.batch, args.seed)
         batch = at_height(flip(train.take(index), torch.rand(args.batch, generator=generator) < 0.5), args.height)
         if args.hide_arms:
             batch["hide_arms"] = torch.rand(args.batch, generator=generator) < args.hide_arms
-        for group in optimiser.param_groups:
-            group["lr"] = loop.learning_rate(state["step"], steps, args.lr)
         terms = losses(run_net(net, batch), batch, vgg, args.vgg)
         loss = sum(terms.values())
-        optimiser.zero_grad(set_to_none=True)
-        loss.backward()
-        optimiser.step()
-        state["step"] += 1
-        state["samples_seen"] += args.batch
+        loop.optimise(optimiser, loss, state, steps, args)
         history.append({k: v.item() for k, v in terms.items()})
         final = state["step"] == steps
         if state["samples_seen"] % args.validate_every < args.batch or final:
@@ -241,12 +226,10 @@ def main() -> None:
                       **{k: float(np.mean([h[k] for h in history])) for k in history[0]},
                       "samples_per_s": len(history) * args.batch / (time.monotonic() - started),
                       **state["validation"]}
-            log.write(json.dumps(record) + "\n")
-            log.flush()
-            print(json.dumps(record), flush=True)
+            loop.write_record(args.run, record)
             history, started = [], time.monotonic()
-        if time.monotonic() - saved_at > CHECKPOINT_EVERY_S or final:
-            save_checkpoint(last, {"model": net.state_dict(), "optimiser": optimiser.state_dict(), **state})
+        if time.monotonic() - saved_at > loop.CHECKPOINT_EVERY_S or final:
+            loop.checkpoint(args.run, net, optimiser, state)
             saved_at = time.monotonic()
 
 
