@@ -36,10 +36,10 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from server.pipeline.acgpn.checkpoints import CHECKPOINT_FILES, build_network, load_networks  # noqa: E402
-from server.pipeline.acgpn.model import ACGPN, AcgpnInputs  # noqa: E402
-from server.pipeline.acgpn.noise import request_noise  # noqa: E402
-from server.pipeline.acgpn.precision import use_bf16_after_g1  # noqa: E402
+from server.pipeline.acgpn.checkpoints import CHECKPOINT_FILES, build_network, load_networks
+from server.pipeline.acgpn.model import ACGPN, AcgpnInputs
+from server.pipeline.acgpn.noise import request_noise
+from server.pipeline.acgpn.precision import use_bf16_after_g1
 
 SHARED = REPO.parent / "shared" / "acgpn"
 

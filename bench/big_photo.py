@@ -18,8 +18,14 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.reliability.servers import (ServerProcess, big_phone_jpeg, request_cost, small_person_jpeg,  # noqa: E402
-                                       tryon_payload, write_config)
+from tests.reliability.servers import (
+    ServerProcess,
+    big_phone_jpeg,
+    request_cost,
+    small_person_jpeg,
+    tryon_payload,
+    write_config,
+)
 
 
 def main() -> int:

@@ -34,8 +34,8 @@ import base64
 import io
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 from PIL import Image
@@ -44,7 +44,7 @@ from skimage.metrics import structural_similarity
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from server.pipeline.types import GarmentAnalysis, PersonAnalysis  # noqa: E402
+from server.pipeline.types import GarmentAnalysis, PersonAnalysis
 
 GARMENT = (5, 6, 7)
 GARMENT_AND_ARMS = (5, 6, 7, 14, 15)
@@ -61,7 +61,7 @@ class Sample:
         self.cloth, self.cloth_mask, self.scale = cloth, cloth_mask, scale
 
     @classmethod
-    def from_folder(cls, data: Path, pid: str, scale: int) -> "Sample":
+    def from_folder(cls, data: Path, pid: str, scale: int) -> Sample:
         """From a folder in VITON test layout (../shared/eval/viton_dev)."""
         pose = json.loads((data / "pose" / f"{pid}_0_keypoints.json").read_text())["people"][0]
         mask = np.array(Image.open(data / "cloth-mask" / f"{pid}_1.jpg").convert("L")) > 127
@@ -71,7 +71,7 @@ class Sample:
                    np.where(mask, 255, 0).astype(np.uint8), scale)
 
     @classmethod
-    def from_training_split(cls, viton, masks: np.ndarray, poses: np.ndarray, pid: str, scale: int) -> "Sample":
+    def from_training_split(cls, viton, masks: np.ndarray, poses: np.ndarray, pid: str, scale: int) -> Sample:
         """From the VITON training split's zips (a validation id: never trained on)."""
         row = viton.ids.index(pid)
         return cls(pid, viton.person(pid), viton.parse(pid), poses[row], viton.garment(pid),

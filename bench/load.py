@@ -26,7 +26,7 @@ import numpy as np
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.reliability.servers import ServerProcess, small_person_jpeg, tryon_payload, write_config  # noqa: E402
+from tests.reliability.servers import ServerProcess, small_person_jpeg, tryon_payload, write_config
 
 
 def kiosk(url: str, payload: dict, count: int, results: list, start: threading.Barrier) -> None:

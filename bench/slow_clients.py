@@ -23,8 +23,15 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.reliability.servers import (FRONT_TEMPLATE, NginxProcess, ServerProcess, SlowClients,  # noqa: E402
-                                       small_person_jpeg, tryon_payload, write_config)
+from tests.reliability.servers import (
+    FRONT_TEMPLATE,
+    NginxProcess,
+    ServerProcess,
+    SlowClients,
+    small_person_jpeg,
+    tryon_payload,
+    write_config,
+)
 
 
 def kiosk_round(url: str, payload: dict, rounds: list[dict]) -> None:

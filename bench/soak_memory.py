@@ -23,8 +23,8 @@ import psutil
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.reliability.images import huge_png  # noqa: E402
-from tests.reliability.servers import ServerProcess, small_person_jpeg, tryon_payload, write_config  # noqa: E402
+from tests.reliability.images import huge_png
+from tests.reliability.servers import ServerProcess, small_person_jpeg, tryon_payload, write_config
 
 
 def rss_mb(pid: int) -> float:

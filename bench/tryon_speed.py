@@ -24,10 +24,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from server.catalog.generate import make_garment  # noqa: E402
-from server.pipeline.backends.embedded import EmbeddedBackend  # noqa: E402
-from server.pipeline.backends.learned import LearnedBackend  # noqa: E402
-from server.pipeline.preprocess import Preprocessor  # noqa: E402
+from server.catalog.generate import make_garment
+from server.pipeline.backends.embedded import EmbeddedBackend
+from server.pipeline.backends.learned import LearnedBackend
+from server.pipeline.preprocess import Preprocessor
 
 TARGET_MS = 450.0
 

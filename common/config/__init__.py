@@ -3,9 +3,9 @@
 Each half validates the whole file at start, so a typo anywhere stops the program with a message that
 names the key and the allowed values instead of being silently ignored.
 """
+from common.config.kiosk import KioskConfig
 from common.config.loader import ConfigError, default_config_path, load_config
 from common.config.schema import Config
 from common.config.server import ServerConfig
-from common.config.kiosk import KioskConfig
 
 __all__ = ["Config", "ConfigError", "KioskConfig", "ServerConfig", "default_config_path", "load_config"]

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal, Optional, Union
+from typing import Literal
 
 from pydantic import Field
 
@@ -13,8 +13,8 @@ class CameraConfig(Section):
     # auto: picamera2 when present, else the first OpenCV camera, else the demo file source.
     source: Literal["auto", "picamera2", "opencv", "file"] = "auto"
     # opencv: device index (0) or path (/dev/video0); file: an image, a folder of images or a video.
-    device: Union[int, str] = 0
-    path: Optional[Path] = None
+    device: int | str = 0
+    path: Path | None = None
     width: int = Field(1280, ge=160, le=4096)
     height: int = Field(960, ge=120, le=4096)
     fps: int = Field(30, ge=1, le=120)
@@ -25,7 +25,7 @@ class CameraConfig(Section):
 class ClientConfig(Section):
     # Tried in order; the next one takes over when one fails.
     server_urls: list[str] = Field(default_factory=lambda: ["http://127.0.0.1:8000"], min_length=1)
-    auth_token: Optional[str] = None
+    auth_token: str | None = None
     connect_timeout_s: float = Field(3.0, gt=0, le=60)
     read_timeout_s: float = Field(30.0, gt=0, le=600)
     retries: int = Field(2, ge=0, le=10)
@@ -51,7 +51,7 @@ class KioskConfig(Section):
     # Back to the attract screen after this long without a touch; the photo is dropped.
     idle_timeout_s: float = Field(60.0, ge=5, le=3600)
     # Hardware capture button: a BCM GPIO pin (gpiozero) and/or a key name (Tk keysym).
-    gpio_button_pin: Optional[int] = Field(None, ge=0, le=40)
+    gpio_button_pin: int | None = Field(None, ge=0, le=40)
     capture_key: str = "space"
     # Garment thumbnails and list kept here so the catalog still shows while the server is away.
     cache_dir: Path = Path("~/.cache/fitting-booth/kiosk")

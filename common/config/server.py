@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal, Optional
+from typing import Literal
 
 from pydantic import Field
 
@@ -11,7 +11,7 @@ from common.config.base import Section
 
 class AcgpnConfig(Section):
     # Folder holding the authors' latest_net_G1.pth, latest_net_G2.pth, latest_net_U.pth, latest_net_G.pth.
-    checkpoints_dir: Optional[Path] = None
+    checkpoints_dir: Path | None = None
     device: Literal["auto", "cpu", "cuda"] = "auto"
     # Paste the untouched regions (face, hair, background, lower body) back at full resolution.
     paste_back: bool = True
@@ -28,16 +28,16 @@ class PreprocessConfig(Section):
     # parser's weights are missing or broken); "schp" loads a user-supplied SCHP-LIP checkpoint.
     parser: Literal["learned", "heuristic", "schp"] = "learned"
     # Weights of the learned parser; empty: the ones shipped with the project (e.g. a store's own retraining).
-    parser_weights: Optional[Path] = None
-    schp_checkpoint: Optional[Path] = None
+    parser_weights: Path | None = None
+    schp_checkpoint: Path | None = None
     # "mediapipe" uses the packaged BlazePose; "openpose" loads a user-supplied OpenPose COCO body model.
     pose: Literal["mediapipe", "openpose"] = "mediapipe"
-    openpose_model: Optional[Path] = None
+    openpose_model: Path | None = None
 
 
 class CatalogConfig(Section):
     # Folder of garment product photos (+ optional catalog.yaml). Empty: the built-in generated catalog.
-    dir: Optional[Path] = None
+    dir: Path | None = None
     # Where masks and thumbnails are cached, keyed by the photo's content hash.
     cache_dir: Path = Path("~/.cache/fitting-booth/catalog")
 
@@ -76,18 +76,18 @@ class ServerConfig(Section):
     # broken instead of refusing to start.
     fallback_to_embedded: bool = True
     # Weights of the learned try-on; empty: the ones shipped with the project (server/weights/tryon.pt).
-    learned_weights: Optional[Path] = None
+    learned_weights: Path | None = None
     acgpn: AcgpnConfig = AcgpnConfig()
     preprocess: PreprocessConfig = PreprocessConfig()
     catalog: CatalogConfig = CatalogConfig()
     limits: LimitsConfig = LimitsConfig()
     # Shared secret for the store LAN: clients send "Authorization: Bearer <token>". Empty: no auth.
-    auth_token: Optional[str] = None
+    auth_token: str | None = None
     # Origins allowed to call the API from a browser; empty: CORS closed.
     cors_origins: list[str] = []
     legacy: LegacyConfig = LegacyConfig()
     # Debugging only: write shoppers' photos and results to save_dir. Off in any store.
     save_images: bool = False
-    save_dir: Optional[Path] = None
+    save_dir: Path | None = None
     output_jpeg_quality: int = Field(90, ge=30, le=100)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

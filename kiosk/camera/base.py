@@ -27,7 +27,7 @@ class Camera(ABC):
     def close(self) -> None:
         """Release the device; safe to call twice or on a camera that never opened."""
 
-    def __enter__(self) -> "Camera":
+    def __enter__(self) -> Camera:
         self.open()
         return self
 

@@ -35,7 +35,7 @@ class FrameReader:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="camera-reader", daemon=True)
 
-    def start(self) -> "FrameReader":
+    def start(self) -> FrameReader:
         self._thread.start()
         return self
 

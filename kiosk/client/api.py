@@ -60,7 +60,7 @@ class Garment:
     thumbnail_url: str
 
     @classmethod
-    def from_json(cls, item: dict[str, Any]) -> "Garment":
+    def from_json(cls, item: dict[str, Any]) -> Garment:
         return cls(item["id"], item["name"], item["category"], item.get("price"), item["thumbnail_url"])
 
     def to_json(self) -> dict[str, Any]:

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import logging
 import tkinter as tk
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import cv2
 import numpy as np
@@ -92,7 +92,7 @@ class KioskApp:
             self.booth.pump()
             if self.booth.machine.name in LIVE_STATES:
                 self._draw_live_frame()
-        except Exception:  # noqa: BLE001 - never let the loop die; the state machine has its own failsafe
+        except Exception:  # never let the loop die; the state machine has its own failsafe
             log.exception("UI loop")
         self.root.after(POLL_MS, self._loop)
 

@@ -14,8 +14,9 @@ import math
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -50,22 +51,22 @@ class View(Protocol):
 class Session:
     """One shopper's visit. Dropped as a whole when the booth goes back to idle."""
 
-    garment: Optional[Garment] = None
-    photo: Optional[np.ndarray] = None  # RGB, as taken (not mirrored)
-    result: Optional[TryOnReply] = None
+    garment: Garment | None = None
+    photo: np.ndarray | None = None  # RGB, as taken (not mirrored)
+    result: TryOnReply | None = None
 
 
 @dataclass
 class Booth:
     config: KioskConfig
     view: View
-    camera: Optional[FrameReader]
+    camera: FrameReader | None
     load_catalog: Callable[[], Catalog]
     try_on: Callable[[np.ndarray, str], TryOnReply]
     clock: Callable[[], float] = time.monotonic
     session: Session = field(default_factory=Session)
-    catalog: Optional[Catalog] = None
-    events: "queue.Queue[Event]" = field(default_factory=queue.Queue)
+    catalog: Catalog | None = None
+    events: queue.Queue[Event] = field(default_factory=queue.Queue)
 
     def __post_init__(self) -> None:
         self.touched = self.clock()
@@ -117,7 +118,7 @@ class Booth:
         def run() -> None:
             try:
                 result = work()
-            except Exception as exc:  # noqa: BLE001 - every failure becomes an event the state handles
+            except Exception as exc:  # every failure becomes an event the state handles
                 if not isinstance(exc, ClientError):
                     log.exception("%s job failed", kind)
                 self.post(Event(f"{kind}_failed", data={"job": job, "error": exc}))

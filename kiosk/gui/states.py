@@ -8,8 +8,9 @@ initial state. The machine is pure Python: no Tk, so it is tested without a disp
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Union
+from typing import Any, Union
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,7 @@ class StateMachine:
             return
         try:
             target = step(self.current)
-        except Exception as exc:  # noqa: BLE001 - the failsafe exists for exactly this
+        except Exception as exc:  # the failsafe exists for exactly this
             self._fail(exc)
             return
         if target is not None:
@@ -107,7 +108,7 @@ class StateMachine:
             if self.on_change:
                 self.on_change(previous.name if previous else "", goto.state)
             return self.current.enter(**goto.data)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             self._fail(exc)
             return None
 
@@ -123,7 +124,7 @@ class StateMachine:
             if self.current is not None and self.name != target:
                 try:
                     self.current.exit()
-                except Exception:  # noqa: BLE001
+                except Exception:
                     log.exception("exit of %s failed too", self.name)
             self.current = self.states[target]
             if self.on_change:
@@ -132,6 +133,6 @@ class StateMachine:
             if nxt is not None:
                 goto = nxt if isinstance(nxt, Goto) else Goto(nxt)
                 self.goto(goto.state, **goto.data)
-        except Exception:  # noqa: BLE001 - last resort: plain initial state
+        except Exception:  # last resort: plain initial state
             log.exception("failsafe state failed; back to %s", self.initial)
             self.current = self.states[self.initial]

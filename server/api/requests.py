@@ -39,7 +39,7 @@ def read_body(request: Request) -> bytes:
         return request.get_data(cache=True)
     except HTTPException:
         raise
-    except Exception as exc:  # noqa: BLE001 - see the docstring
+    except Exception as exc:  # see the docstring
         log.info("unreadable request body: %s", type(exc).__name__)
         raise ApiError(400, "invalid_request", "The request body could not be read (broken chunked encoding, "
                                                "or the body ended early).") from None

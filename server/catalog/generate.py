@@ -28,10 +28,9 @@ Output is byte-for-byte deterministic.
 """
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass
 from pathlib import Path
-
-import argparse
 
 import cv2
 import numpy as np

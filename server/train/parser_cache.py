@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from server.pipeline.preprocess.body import BodyModel
-from server.pipeline.preprocess.people import PeopleFinder
 from server.pipeline.preprocess.parsing.learned import NET_SIZE, crop_inputs, crop_labels
+from server.pipeline.preprocess.people import PeopleFinder
 from server.train.backgrounds import random_background
 from server.train.composite import CANVAS, compose
 from server.train.viton import DEFAULT_ROOT, VitonTrain

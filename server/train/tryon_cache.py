@@ -22,8 +22,8 @@ from server.pipeline.backends.embedded.body_targets import body_targets
 from server.pipeline.backends.embedded.warp import prepare_garment, warp_garment
 from server.pipeline.backends.learned.inputs import NET_SIZE, garment_layer
 from server.pipeline.preprocess.parsing.learned import WEIGHTS, LearnedParser, ParserInputs
-from server.train.parser_cache import open_cache as open_parser_cache
 from server.train.parser_cache import flush, open_arrays, rows_to_do, run_workers
+from server.train.parser_cache import open_cache as open_parser_cache
 from server.train.viton import DEFAULT_ROOT, VitonTrain
 
 W, H = NET_SIZE

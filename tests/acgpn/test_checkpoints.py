@@ -7,8 +7,13 @@ import pytest
 import torch
 
 from common.config.server import AcgpnConfig
-from server.pipeline.acgpn.checkpoints import (CHECKPOINT_FILES, CheckpointError, expected_shapes,
-                                               load_networks, validate_checkpoint_dir)
+from server.pipeline.acgpn.checkpoints import (
+    CHECKPOINT_FILES,
+    CheckpointError,
+    expected_shapes,
+    load_networks,
+    validate_checkpoint_dir,
+)
 from server.pipeline.backends.acgpn import AcgpnBackend
 from server.pipeline.errors import BackendUnavailable
 

@@ -13,6 +13,7 @@ import pytest
 
 from server.pipeline.acgpn.__main__ import main
 
+
 @pytest.fixture(scope="module")
 def checker(shared_dir):
     spec = importlib.util.spec_from_file_location("acgpn_check_parity",

@@ -9,7 +9,12 @@ import pytest
 import yaml
 
 from server.catalog.generate import (
-    BUILTIN_CATALOG, LANDMARK_NAMES, PATTERNS, garment_landmarks, make_garment, write_builtin_catalog,
+    BUILTIN_CATALOG,
+    LANDMARK_NAMES,
+    PATTERNS,
+    garment_landmarks,
+    make_garment,
+    write_builtin_catalog,
 )
 from server.pipeline.types import GARMENT_CATEGORIES
 

@@ -97,7 +97,7 @@ class NotifySocket:
         self.sock.settimeout(timeout)
         try:
             data, ancillary, _, _ = self.sock.recvmsg(4096, socket.CMSG_SPACE(struct.calcsize("3i")))
-        except socket.timeout:
+        except TimeoutError:
             return None
         pid = -1
         for level, kind, payload in ancillary:

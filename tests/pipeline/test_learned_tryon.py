@@ -8,13 +8,13 @@ import logging
 import numpy as np
 import pytest
 import torch
+from skimage.color import rgb2lab
 
 from server.backend_choice import choose_backend
 from server.pipeline.backends.embedded import EmbeddedBackend
 from server.pipeline.backends.learned import LearnedBackend
 from server.pipeline.backends.learned.backend import WEIGHTS
 from server.pipeline.errors import BackendUnavailable
-from skimage.color import rgb2lab
 
 RED = (200, 30, 40)
 

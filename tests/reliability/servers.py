@@ -61,7 +61,7 @@ class ServerProcess:
         assert self.proc is not None
         return self.proc.pid
 
-    def start(self) -> "ServerProcess":
+    def start(self) -> ServerProcess:
         if self.gunicorn:
             cmd = [PYTHON, "-m", "gunicorn", "-c", str(REPO / "server" / "gunicorn.conf.py"),
                    "-b", f"127.0.0.1:{self.port}", "server.wsgi:app"]
@@ -110,7 +110,7 @@ class ServerProcess:
         except OSError:
             return ""
 
-    def __enter__(self) -> "ServerProcess":
+    def __enter__(self) -> ServerProcess:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -183,7 +183,7 @@ class NginxProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> "NginxProcess":
+    def start(self) -> NginxProcess:
         import socket
 
         cmd = ["nginx", "-p", str(self.prefix), "-e", str(self.prefix / "error.log"), "-c", str(self.conf),
@@ -228,7 +228,7 @@ class SlowClients:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="slow-clients", daemon=True)
 
-    def start(self) -> "SlowClients":
+    def start(self) -> SlowClients:
         self._thread.start()
         return self
 

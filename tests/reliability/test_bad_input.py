@@ -15,7 +15,8 @@ import zlib
 import numpy as np
 import pytest
 import requests
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from server.images import decode_image

@@ -10,7 +10,14 @@ import pytest
 import requests
 from PIL import Image
 
-from tests.reliability.servers import ServerProcess, big_phone_jpeg, request_cost, small_person_jpeg, tryon_payload, write_config
+from tests.reliability.servers import (
+    ServerProcess,
+    big_phone_jpeg,
+    request_cost,
+    small_person_jpeg,
+    tryon_payload,
+    write_config,
+)
 
 pytestmark = pytest.mark.slow
 

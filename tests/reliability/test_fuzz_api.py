@@ -12,8 +12,12 @@ import pytest
 import requests
 import schemathesis
 from hypothesis import HealthCheck, settings
-from schemathesis.checks import (content_type_conformance, not_a_server_error, response_schema_conformance,
-                                 status_code_conformance)
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 SPEC = Path(__file__).resolve().parents[2] / "server" / "openapi.yaml"
 schema = schemathesis.openapi.from_path(SPEC)

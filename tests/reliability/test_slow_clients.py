@@ -19,8 +19,15 @@ import pytest
 import requests
 
 from tests.deploy.conftest import NotifySocket
-from tests.reliability.servers import (FRONT_TEMPLATE, NginxProcess, ServerProcess, SlowClients, small_person_jpeg,
-                                       tryon_payload, write_config)
+from tests.reliability.servers import (
+    FRONT_TEMPLATE,
+    NginxProcess,
+    ServerProcess,
+    SlowClients,
+    small_person_jpeg,
+    tryon_payload,
+    write_config,
+)
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed (apt install nginx)")]

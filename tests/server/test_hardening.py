@@ -9,11 +9,11 @@ import socket
 import tempfile
 
 import pytest
+import requests
 import yaml
 from openapi_core import OpenAPI
 from openapi_core.contrib.requests import RequestsOpenAPIRequest
 from PIL import Image
-import requests
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 

@@ -8,8 +8,8 @@ import requests
 from openapi_core import OpenAPI
 from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
 
-from tests.server.test_api import b64
 from tests.conftest import person_photo_768x1024
+from tests.server.test_api import b64
 
 SPEC = Path(__file__).resolve().parents[2] / "server" / "openapi.yaml"
 

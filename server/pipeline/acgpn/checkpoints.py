@@ -63,7 +63,7 @@ def _read_state_dict(path: Path, *, mmap: bool) -> dict[str, torch.Tensor]:
         # mmap only works for the zip format (torch ≥ 1.6); the 2020 files may be in the legacy format.
         use_mmap = mmap and zipfile.is_zipfile(path)
         sd = torch.load(path, map_location="cpu", weights_only=True, mmap=use_mmap)
-    except Exception as e:  # noqa: BLE001 - any unreadable file is reported the same way
+    except Exception as e:  # any unreadable file is reported the same way
         raise CheckpointError(f"ACGPN checkpoint {path} cannot be read: {type(e).__name__}: {e}") from e
     if not isinstance(sd, dict) or not all(isinstance(v, torch.Tensor) for v in sd.values()):
         raise CheckpointError(f"ACGPN checkpoint {path} is not a plain state_dict of tensors")

@@ -106,7 +106,7 @@ class ACGPN(nn.Module):
             return net(x)
         return net(x.to(torch.bfloat16)).to(x.dtype)
 
-    def forward(self, x: AcgpnInputs) -> AcgpnOutputs:  # noqa: PLR0914 - one step per line, as in the spec
+    def forward(self, x: AcgpnInputs) -> AcgpnOutputs:
         dt, dev = self.dtype, self.device
         label, image = x.label.to(dev, dt), x.image.to(dev, dt)
         color, edge, pose = x.color.to(dev, dt), x.edge.to(dev, dt), x.pose.to(dev, dt)

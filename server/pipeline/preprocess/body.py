@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Optional
 
 import numpy as np
 
@@ -21,7 +20,7 @@ class BodyObservation:
     """What MediaPipe saw, in pixels of the analysed image."""
 
     landmarks: np.ndarray  # (33, 3) BlazePose (x, y, visibility); x, y may lie outside the image
-    face: Optional[np.ndarray]  # (468, 2) face-mesh points, or None when the face was not found
+    face: np.ndarray | None  # (468, 2) face-mesh points, or None when the face was not found
     hands: list[np.ndarray]  # 0..2 arrays (21, 2) of hand landmarks
     person_mask: np.ndarray  # (H, W) float32 in [0, 1]
 
@@ -44,7 +43,7 @@ class BodyModel:
                        if hands else None)
         self._lock = threading.Lock()
 
-    def observe(self, rgb: np.ndarray) -> Optional[BodyObservation]:
+    def observe(self, rgb: np.ndarray) -> BodyObservation | None:
         """Landmarks of the one person MediaPipe picks, or None when it finds nobody."""
         height, width = rgb.shape[:2]
         image = np.ascontiguousarray(rgb)

@@ -7,8 +7,6 @@ outside the image, which is what lets us measure how much of the torso is cut of
 """
 from __future__ import annotations
 
-from typing import Optional
-
 import numpy as np
 
 from server.pipeline.errors import BadFraming, NoGarmentFound, NoPersonFound
@@ -25,7 +23,7 @@ MAX_GARMENT_AREA = 0.97
 L_SHOULDER, R_SHOULDER, L_HIP, R_HIP = 11, 12, 23, 24
 
 
-def check_person(body: Optional[BodyObservation], width: int, height: int) -> list[str]:
+def check_person(body: BodyObservation | None, width: int, height: int) -> list[str]:
     """Raise NoPersonFound / BadFraming, or return warnings for a usable photo."""
     if body is None:
         raise NoPersonFound(

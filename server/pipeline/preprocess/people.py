@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Optional
 
 import cv2
 import numpy as np
@@ -23,7 +22,7 @@ class Selection:
     """The region to analyse: `box` = (x0, y0, x1, y1) in the photo, `others` = mask of the other people."""
 
     box: tuple[int, int, int, int]
-    others: Optional[np.ndarray]
+    others: np.ndarray | None
     people: int
     warnings: list[str] = field(default_factory=list)
 

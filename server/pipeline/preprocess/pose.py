@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
 
 import numpy as np
 
@@ -72,7 +71,7 @@ class OpenPoseCoco:
     INPUT = 368
     THRESHOLD = 0.05
 
-    def __init__(self, model: Optional[Path]) -> None:
+    def __init__(self, model: Path | None) -> None:
         import cv2
 
         if model is None:

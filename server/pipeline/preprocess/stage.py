@@ -5,8 +5,6 @@ resizes to 256 px internally anyway) and the label maps and mask are upsampled t
 """
 from __future__ import annotations
 
-from typing import Optional
-
 import cv2
 import numpy as np
 
@@ -42,7 +40,7 @@ def _check_category(category: str) -> None:
 class Preprocessor:
     """Pose, human parsing, input checks and garment masks, on the packaged models (CPU, offline)."""
 
-    def __init__(self, config: Optional[PreprocessConfig] = None) -> None:
+    def __init__(self, config: PreprocessConfig | None = None) -> None:
         self.config = config or PreprocessConfig()
         self._parser = make_parser(self.config)
         self._openpose = OpenPoseCoco(self.config.openpose_model) if self.config.pose == "openpose" else None
@@ -62,7 +60,7 @@ class Preprocessor:
         self._garments.saliency(grey)
 
     def analyze_person(
-        self, rgb: np.ndarray, *, category: str = "tshirt", timings: Optional[dict[str, float]] = None
+        self, rgb: np.ndarray, *, category: str = "tshirt", timings: dict[str, float] | None = None
     ) -> PersonAnalysis:
         """Raises NoPersonFound, BadFraming, UnsupportedCategory or PipelineError (unusable image).
         `timings` (ms) gets "people", "pose", "parsing" and "upsample"."""
@@ -102,7 +100,7 @@ class Preprocessor:
         return PersonAnalysis(rgb, keypoints, lip, labels, person_mask, warnings)
 
     def analyze_garment(
-        self, rgb: np.ndarray, *, category: str = "tshirt", timings: Optional[dict[str, float]] = None
+        self, rgb: np.ndarray, *, category: str = "tshirt", timings: dict[str, float] | None = None
     ) -> GarmentAnalysis:
         """Raises NoGarmentFound, UnsupportedCategory or PipelineError. `timings` (ms) gets "garment_mask"."""
         _check_category(category)

@@ -16,7 +16,6 @@ from server.pipeline.errors import UnsupportedCategory
 from server.pipeline.timing import timed
 from server.pipeline.types import GARMENT_CATEGORIES, GarmentAnalysis, PersonAnalysis, TryOnResult
 
-
 # Margin of the working box round the control points and arm polylines, in shoulder widths.
 WORK_MARGIN = 0.45
 

@@ -16,11 +16,14 @@ import numpy as np
 import torch
 
 from server.pipeline.acgpn.precision import native_bf16
-from server.pipeline.backends.embedded.backend import (EmbeddedBackend, check_category, synthetic_pair,
-                                                       targets_in_work_box)
+from server.pipeline.backends.embedded.backend import (
+    EmbeddedBackend,
+    check_category,
+    synthetic_pair,
+    targets_in_work_box,
+)
 from server.pipeline.backends.embedded.warp import warp_garment
-from server.pipeline.backends.learned.inputs import (FRONT, NET_SIZE, compose, garment_layer, network_input,
-                                                     skin_colour)
+from server.pipeline.backends.learned.inputs import FRONT, NET_SIZE, compose, garment_layer, network_input, skin_colour
 from server.pipeline.backends.learned.network import TryOnNet
 from server.pipeline.errors import BackendUnavailable
 from server.pipeline.preprocess.dataset import border_colour, box_3x4, crop_padded

@@ -1,8 +1,6 @@
 """Robust Gaussian colour models: fit to a sample of pixels, score pixels by Mahalanobis distance."""
 from __future__ import annotations
 
-from typing import Optional
-
 import cv2
 import numpy as np
 
@@ -21,7 +19,7 @@ class ColourModel:
         self.log_det = float(np.linalg.slogdet(cov)[1])
 
     @classmethod
-    def fit(cls, samples: np.ndarray, min_samples: int = 30, floor: float = 4.0) -> Optional["ColourModel"]:
+    def fit(cls, samples: np.ndarray, min_samples: int = 30, floor: float = 4.0) -> ColourModel | None:
         """`samples` (N, C) float; `floor` is the least variance per channel (sensor noise, JPEG)."""
         if len(samples) < min_samples:
             return None

@@ -19,7 +19,7 @@ from scipy.ndimage import distance_transform_edt
 from server.pipeline.acgpn.precision import native_bf16
 from server.pipeline.errors import BackendUnavailable
 from server.pipeline.preprocess.body import BodyObservation
-from server.pipeline.preprocess.dataset import box_3x4, border_colour, crop_padded
+from server.pipeline.preprocess.dataset import border_colour, box_3x4, crop_padded
 from server.pipeline.preprocess.labels import upsample_labels
 from server.pipeline.preprocess.parsing.heuristic import HeuristicParser
 from server.pipeline.preprocess.parsing.network import INPUTS, ParserNet

@@ -8,13 +8,12 @@ than on the first shopper. When the network lands, it returns a `HumanParser` he
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 from server.pipeline.errors import BackendUnavailable
 from server.pipeline.preprocess.parsing.base import HumanParser
 
 
-def load_schp(checkpoint: Optional[Path]) -> HumanParser:
+def load_schp(checkpoint: Path | None) -> HumanParser:
     if checkpoint is None:
         raise BackendUnavailable(
             "server.preprocess.parser is 'schp' but server.preprocess.schp_checkpoint is not set: point it at "
