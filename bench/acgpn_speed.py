@@ -2,9 +2,10 @@
 
     .venv/bin/python bench/acgpn_speed.py [--repeats 5] [--threads 0] [--device cpu]
 
-Weights: the parity kit's seeded checkpoints when ../shared exists, else random weights from our own
-seeded recipe (torch.manual_seed(0) initialisation), written to a temporary folder and loaded through the
-strict loader. Inputs: the kit's VITON sample pair when available, else a synthetic person/garment.
+Weights: the ACGPN parity kit's seeded checkpoints when the research-only data folder that CI provides
+(`SHARED`) is present, else random weights from our own seeded recipe (torch.manual_seed(0) initialisation),
+written to a temporary folder and loaded through the strict loader. Inputs: the kit's VITON sample pair when
+available, else a synthetic person/garment.
 Compute is the same for any weights, so latency does not depend on which weights are used.
 
 Baseline ("official-style"): the same network classes and forward, the way the official test.py runs them:
@@ -37,11 +38,22 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from server.pipeline.acgpn.checkpoints import CHECKPOINT_FILES, build_network, load_networks
-from server.pipeline.acgpn.model import ACGPN, AcgpnInputs
+from server.pipeline.acgpn.model import ACGPN, AcgpnInputs, AcgpnOutputs
 from server.pipeline.acgpn.noise import request_noise
 from server.pipeline.acgpn.precision import use_bf16_after_g1
+from server.pipeline.vocabulary import Acgpn, Coco18
 
+# The ACGPN parity kit (seeded-weights recipe, state_dict manifest, VITON sample pairs): research-only data,
+# not in the repository.
 SHARED = REPO.parent / "shared" / "acgpn"
+# Where the synthetic person's keypoints are drawn, (y, x) in 256×192; (0, 0) = not seen.
+SYNTHETIC_POSE = {
+    Coco18.NOSE: (40, 96), Coco18.NECK: (70, 96), Coco18.R_SHOULDER: (75, 60), Coco18.R_ELBOW: (120, 40),
+    Coco18.R_WRIST: (160, 30), Coco18.L_SHOULDER: (75, 130), Coco18.L_ELBOW: (120, 150),
+    Coco18.L_WRIST: (160, 160), Coco18.R_HIP: (190, 75), Coco18.R_KNEE: (230, 75), Coco18.R_ANKLE: (0, 0),
+    Coco18.L_HIP: (190, 120), Coco18.L_KNEE: (230, 120), Coco18.L_ANKLE: (0, 0), Coco18.R_EYE: (35, 88),
+    Coco18.L_EYE: (35, 104), Coco18.R_EAR: (40, 80), Coco18.L_EAR: (40, 112),
+}
 
 
 def write_checkpoints(folder: Path) -> str:
@@ -49,6 +61,8 @@ def write_checkpoints(folder: Path) -> str:
     kit = SHARED / "parity" / "seeded_weights.py"
     if kit.is_file():
         spec = importlib.util.spec_from_file_location("seeded_weights", kit)
+        if spec is None or spec.loader is None:
+            raise ImportError(f"cannot load {kit}")
         mod = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(mod)
         manifest = json.loads((SHARED / "state_dict_manifest.json").read_text())["checkpoints"]
@@ -66,23 +80,23 @@ def make_inputs() -> tuple[AcgpnInputs, str]:
         from server.pipeline.acgpn.official_data import load_official_sample
 
         s = load_official_sample(SHARED / "samples" / "viton", "000038_0.jpg", "000010_1.jpg")
-        return AcgpnInputs(s.label, s.image, s.color, s.edge, s.pose, tuple(request_noise(0, 1))), "VITON 000038_0 x 000010_1"
+        inputs = AcgpnInputs(s.label, s.image, s.color, s.edge, s.pose, request_noise(0, 1))
+        return inputs, "VITON 000038_0 x 000010_1"
     h, w = 256, 192
-    label = torch.zeros(1, 1, h, w)
-    label[:, :, 20:60, 70:120], label[:, :, 60:200, 40:150] = 12, 4
-    label[:, :, 70:180, 20:40], label[:, :, 70:180, 150:170], label[:, :, 200:256, 50:140] = 11, 13, 8
+    label = torch.full((1, 1, h, w), float(Acgpn.BACKGROUND))
+    label[:, :, 20:60, 70:120], label[:, :, 60:200, 40:150] = Acgpn.FACE, Acgpn.UPPER_CLOTHES
+    label[:, :, 70:180, 20:40], label[:, :, 70:180, 150:170] = Acgpn.LEFT_ARM, Acgpn.RIGHT_ARM
+    label[:, :, 200:256, 50:140] = Acgpn.PANTS
     g = torch.Generator().manual_seed(0)
     image = torch.rand(1, 3, h, w, generator=g) * 2 - 1
     color = torch.rand(1, 3, h, w, generator=g) * 2 - 1
     edge = torch.zeros(1, 1, h, w)
     edge[:, :, 30:230, 30:160] = 1
-    pose = -torch.ones(1, 18, h, w)
-    for k, (y, x) in enumerate([(40, 96), (70, 96), (75, 60), (120, 40), (160, 30), (75, 130), (120, 150),
-                                (160, 160), (190, 75), (230, 75), (0, 0), (190, 120), (230, 120), (0, 0),
-                                (35, 88), (35, 104), (40, 80), (40, 112)]):
+    pose = -torch.ones(1, len(Coco18), h, w)
+    for k, (y, x) in SYNTHETIC_POSE.items():
         if y:
             pose[0, k, y - 5:y + 6, x - 5:x + 6] = 1
-    return AcgpnInputs(label, image, color, edge, pose, tuple(request_noise(0, 1))), "synthetic"
+    return AcgpnInputs(label, image, color, edge, pose, request_noise(0, 1)), "synthetic"
 
 
 def machine() -> str:
@@ -99,7 +113,8 @@ def machine() -> str:
                 lines.append(line.strip())
             elif line.startswith("Flags"):
                 flags = set(line.split(":", 1)[1].split())
-                lines.append("ISA: " + " ".join(f for f in ("avx2", "avx512f", "avx512_bf16", "amx_tile") if f in flags))
+                isa = ("avx2", "avx512f", "avx512_bf16", "amx_tile")
+                lines.append("ISA: " + " ".join(f for f in isa if f in flags))
     except OSError:
         pass
     if torch.cuda.is_available():
@@ -124,7 +139,7 @@ def main() -> int:
         # on a shared machine the load changes from second to second.
         model32 = ACGPN(load_networks(tmp)).to(device)
         model_auto = ACGPN(load_networks(tmp), bf16_after_g1=auto_bf16).to(device)
-    outs: dict[str, object] = {}
+    outs: dict[str, AcgpnOutputs] = {}
 
     def sync():
         if device.type == "cuda":
@@ -175,8 +190,9 @@ def main() -> int:
         lp_equal = (base.lp == o.lp).float().mean().item()
         within = g1_diff <= 1e-4 and lp_equal >= 0.999
         ok &= within
+        cpu_ratio = statistics.median(cpu["base"]) / statistics.median(cpu[k])
         print(f"{labels[k]}: speed-up wall median {med['base'] / med[k]:.2f}x, best "
-              f"{min(wall['base']) / min(wall[k]):.2f}x, CPU time {statistics.median(cpu['base']) / statistics.median(cpu[k]):.2f}x; "
+              f"{min(wall['base']) / min(wall[k]):.2f}x, CPU time {cpu_ratio:.2f}x; "
               f"g1_sigmoid max |d| {g1_diff:.2e}, Lp equal {100 * lp_equal:.3f}% -> "
               f"{'within' if within else 'OUTSIDE'} the float32 parity tolerance; output max |d| "
               f"{(base.output.detach() - o.output).abs().max().item():.3f}")

@@ -25,10 +25,12 @@ from server.pipeline.errors import PipelineError
 from server.pipeline.preprocess import Preprocessor
 from server.pipeline.preprocess.labels import lip_to_acgpn
 from server.pipeline.preprocess.overlays import draw_parsing
+from server.pipeline.vocabulary import Acgpn
 from server.train.viton import VitonTrain
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
-LABELS = {"hair": 1, "upper": 4, "pants": 8, "left arm": 11, "face": 12, "right arm": 13}
+LABELS = {"hair": Acgpn.HAIR, "upper": Acgpn.UPPER_CLOTHES, "pants": Acgpn.PANTS, "left arm": Acgpn.LEFT_ARM,
+          "face": Acgpn.FACE, "right arm": Acgpn.RIGHT_ARM}
 MIN_PIXELS = 100
 
 

@@ -15,7 +15,7 @@ quality from pose/parsing quality). --validation N scores the first N validation
 
 Paired (each person with the garment they wear: the photo is the ground truth):
   ssim_garment   SSIM averaged inside the garment region (LIP 5, 6, 7 of the ground-truth parse)
-  psnr_outside   PSNR outside garment + arms (LIP 5, 6, 7, 14, 15): untouched regions must stay untouched
+  psnr_outside   PSNR outside garment + arms (LIP upper clothes, dress, coat, arms): untouched regions stay untouched
   de2000         CIEDE2000 between the mean Lab colour of the garment region in result and photo
   ssim_whole     whole-image SSIM (misleading on its own: see the identity and paste baselines)
 Unpaired (another person's garment):
@@ -45,9 +45,10 @@ from skimage.metrics import structural_similarity
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from server.pipeline.types import GarmentAnalysis, PersonAnalysis
+from server.pipeline.vocabulary import LIP_ARMS, LIP_CLOTHES, Coco18, GarmentCategory, Lip
 
-GARMENT = (5, 6, 7)
-GARMENT_AND_ARMS = (5, 6, 7, 14, 15)
+GARMENT = LIP_CLOTHES
+GARMENT_AND_ARMS = (*LIP_CLOTHES, *LIP_ARMS)
 
 TryOn = Callable[[np.ndarray, np.ndarray, "Sample", "Sample"], np.ndarray]
 
@@ -67,7 +68,8 @@ class Sample:
         mask = np.array(Image.open(data / "cloth-mask" / f"{pid}_1.jpg").convert("L")) > 127
         return cls(pid, _load_rgb(data / "image" / f"{pid}_0.jpg"),
                    np.array(Image.open(data / "image-parse" / f"{pid}_0.png")),  # raw palette indices = LIP
-                   np.array(pose["pose_keypoints"], np.float32).reshape(18, 3), _load_rgb(data / "cloth" / f"{pid}_1.jpg"),
+                   np.array(pose["pose_keypoints"], np.float32).reshape(len(Coco18), 3),
+                   _load_rgb(data / "cloth" / f"{pid}_1.jpg"),
                    np.where(mask, 255, 0).astype(np.uint8), scale)
 
     @classmethod
@@ -83,11 +85,11 @@ class Sample:
             return img
         h, w = img.shape[:2]
         return np.array(Image.fromarray(img).resize((w * self.scale, h * self.scale),
-                                                    Image.NEAREST if nearest else Image.BICUBIC))
+                                                    Image.Resampling.NEAREST if nearest else Image.Resampling.BICUBIC))
 
     def down(self, img: np.ndarray) -> np.ndarray:
         h, w = self.image.shape[:2]
-        return img if img.shape[:2] == (h, w) else np.array(Image.fromarray(img).resize((w, h), Image.BOX))
+        return img if img.shape[:2] == (h, w) else np.array(Image.fromarray(img).resize((w, h), Image.Resampling.BOX))
 
 
 def _load_rgb(path: Path) -> np.ndarray:
@@ -103,14 +105,15 @@ def identity(person: Sample, garment: Sample) -> np.ndarray:
 def crude_paste(person: Sample, garment: Sample) -> np.ndarray:
     """The garment photo squeezed into the upper-clothes bounding box (what whole-image SSIM rewards)."""
     out = person.image.copy()
-    ys, xs = np.nonzero(np.isin(person.parse, (5,)))
+    ys, xs = np.nonzero(person.parse == Lip.UPPER_CLOTHES)
     if len(ys) == 0:
         return out
     y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
     cys, cxs = np.nonzero(garment.cloth_mask)
     crop = (slice(cys.min(), cys.max() + 1), slice(cxs.min(), cxs.max() + 1))
-    rgb = np.array(Image.fromarray(garment.cloth[crop]).resize((x1 - x0, y1 - y0), Image.BILINEAR))
-    mask = np.array(Image.fromarray(garment.cloth_mask[crop]).resize((x1 - x0, y1 - y0), Image.NEAREST)) > 127
+    rgb = np.array(Image.fromarray(garment.cloth[crop]).resize((x1 - x0, y1 - y0), Image.Resampling.BILINEAR))
+    small_mask = Image.fromarray(garment.cloth_mask[crop]).resize((x1 - x0, y1 - y0), Image.Resampling.NEAREST)
+    mask = np.array(small_mask) > 127
     region = out[y0:y1, x0:x1]
     region[mask] = rgb[mask]
     return out
@@ -128,7 +131,7 @@ def gt_tryon(backend) -> Callable[[Sample, Sample], np.ndarray]:
         analysis = PersonAnalysis(image=person.up(person.image), keypoints=kp, lip=lip, labels=lip_to_acgpn(lip),
                                   person_mask=(lip > 0).astype(np.float32))
         g = GarmentAnalysis(image=garment.up(garment.cloth), mask=garment.up(garment.cloth_mask, nearest=True),
-                            category="tshirt")
+                            category=GarmentCategory.TSHIRT)
         return person.down(backend.try_on(analysis, g).image)
     return run
 
@@ -145,9 +148,9 @@ def in_process_tryons(backends: dict[str, object], parser: str) -> dict[str, Cal
     def method(backend) -> Callable[[Sample, Sample], np.ndarray]:
         def run(person: Sample, garment: Sample) -> np.ndarray:
             if person.pid not in people:
-                people[person.pid] = pre.analyze_person(person.up(person.image), category="tshirt")
+                people[person.pid] = pre.analyze_person(person.up(person.image), category=GarmentCategory.TSHIRT)
             if garment.pid not in garments:
-                garments[garment.pid] = pre.analyze_garment(garment.up(garment.cloth), category="tshirt")
+                garments[garment.pid] = pre.analyze_garment(garment.up(garment.cloth), category=GarmentCategory.TSHIRT)
             return person.down(backend.try_on(people[person.pid], garments[garment.pid]).image)
         return run
     return {f"{name} ({parser} parser)": method(backend) for name, backend in backends.items()}
@@ -212,7 +215,8 @@ def unpaired_metrics(result: np.ndarray, person: Sample, garment: Sample) -> dic
     old = mean_lab(person.image, region)
     lab = rgb2lab(result[region][None].astype(np.float64) / 255.0)[0]
     moved = np.linalg.norm(lab - new, axis=1) < np.linalg.norm(lab - old, axis=1)
-    return {"psnr_outside": psnr(result, person.image, outside), "moved": float(moved.mean()) if len(lab) else float("nan")}
+    return {"psnr_outside": psnr(result, person.image, outside),
+            "moved": float(moved.mean()) if len(lab) else float("nan")}
 
 
 def _pairs(data: Path, name: str) -> list[tuple[str, str]]:
@@ -269,9 +273,10 @@ def evaluate(pairs: dict[str, list[tuple[str, str]]], load: Callable[[str, int],
             agg["failed"] = failures
             report.setdefault(setting, {})[method] = agg
     if sheet is not None:
-        width = max(len(row) for row in tiles.values())
-        rows = [np.concatenate(row + [np.zeros_like(row[0])] * (width - len(row)), 1) for row in tiles.values()]
-        Image.fromarray(np.concatenate(rows, 0)).save(sheet, quality=90)
+        width = max(len(pictures) for pictures in tiles.values())
+        strips = [np.concatenate(pictures + [np.zeros_like(pictures[0])] * (width - len(pictures)), 1)
+                  for pictures in tiles.values()]
+        Image.fromarray(np.concatenate(strips, 0)).save(sheet, quality=90)
     return report
 
 
@@ -289,10 +294,10 @@ def print_report(report: dict) -> None:
 # ---- committed pictures (licence-clean: the scikit-image astronaut and generated garments only) ---------
 
 PICTURE_GARMENTS = (
-    ("tshirt", (28, 36, 88), "plain"),
-    ("long_sleeve", (200, 40, 50), "stripes"),
-    ("tank_top", (240, 240, 235), "plain"),
-    ("tshirt", (40, 120, 70), "print"),
+    (GarmentCategory.TSHIRT, (28, 36, 88), "plain"),
+    (GarmentCategory.LONG_SLEEVE, (200, 40, 50), "stripes"),
+    (GarmentCategory.TANK_TOP, (240, 240, 235), "plain"),
+    (GarmentCategory.TSHIRT, (40, 120, 70), "print"),
 )
 
 
@@ -319,10 +324,10 @@ def write_pictures(folder: Path, backend_name: str) -> list[Path]:
         garments.append(GarmentAnalysis(image=rgb, mask=mask, category=category))
     folder.mkdir(parents=True, exist_ok=True)
     thumb = (192, 256)
-    header = [np.full((thumb[1], thumb[0], 3), 255, np.uint8)] + [cv2.resize(g.image, thumb, interpolation=cv2.INTER_AREA)
-                                                                for g in garments]
+    header = [np.full((thumb[1], thumb[0], 3), 255, np.uint8)]
+    header += [cv2.resize(g.image, thumb, interpolation=cv2.INTER_AREA) for g in garments]
     rows = [np.concatenate(header, 1)]
-    for name, photo in framings.items():
+    for photo in framings.values():
         person = pre.analyze_person(np.ascontiguousarray(photo))
         tiles = [cv2.resize(photo, thumb, interpolation=cv2.INTER_AREA)]
         for g in garments:

@@ -76,6 +76,7 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
     from kiosk.client import Garment, ServerUnreachable
     from kiosk.gui.app import KioskApp
     from kiosk.gui.flow import Booth
+    from kiosk.gui.names import StateName
 
     config = load_config(Path(__file__).resolve().parents[1] / "config.yaml",
                          {"kiosk": {"cache_dir": str(tmp / "cache"), "idle_timeout_s": 3600}}).kiosk
@@ -94,7 +95,7 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
 
     def to_preview() -> None:
         booth.session.garment = garment
-        booth.machine.goto("preview")
+        booth.machine.goto(StateName.PREVIEW)
 
     def mark(name: str) -> None:
         cpu = process.cpu_times()

@@ -34,6 +34,7 @@ def kiosk(url: str, payload: dict, count: int, results: list, start: threading.B
     start.wait()
     for _ in range(count):
         t0 = time.perf_counter()
+        status: int | str
         try:
             response = session.post(url + "/v1/tryon", json=payload, timeout=120)
             status, retry_after = response.status_code, response.headers.get("Retry-After")
@@ -106,7 +107,8 @@ def main() -> int:
     print(f"\nmachine: {platform.node()} {platform.processor() or platform.machine()}, "
           f"server: {'gunicorn' if args.gunicorn else 'python -m server' if not args.url else args.url}, "
           f"concurrency {args.concurrency}, max_queue {args.max_queue}, photo {args.photo}\n")
-    print("| kiosks | requests | 200 | 503 (Retry-After) | other | p50 ms | p95 ms | p99 ms | try-ons/s | slowest 503 ms |")
+    print("| kiosks | requests | 200 | 503 (Retry-After) | other | p50 ms | p95 ms | p99 ms | try-ons/s "
+          "| slowest 503 ms |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r in levels:
         other = {k: v for k, v in r["by_status"].items() if k not in ("200", "503")}

@@ -31,8 +31,11 @@ def scenes() -> list[np.ndarray]:
     portrait = np.asarray(demo_portrait())
     height, width = portrait.shape[:2]
     body = BodyModel(hands=False)
-    alpha = body.observe(portrait).person_mask[..., None]
+    observed = body.observe(portrait)
     body.close()
+    if observed is None:
+        raise SystemExit("MediaPipe found nobody in the demo portrait")
+    alpha = observed.person_mask[..., None]
     out = [portrait]
     for seed in BACKGROUND_SEEDS:
         background = random_background(np.random.default_rng(seed), width, height).astype(np.float32)

@@ -19,6 +19,7 @@ import numpy as np
 
 from server.catalog.generate import make_garment
 from server.pipeline.preprocess import Preprocessor
+from server.pipeline.vocabulary import GarmentCategory
 
 
 def person_photo() -> np.ndarray:
@@ -47,9 +48,10 @@ def main() -> None:
     start = time.perf_counter()
     preprocessor.warmup()
     warmup_ms = (time.perf_counter() - start) * 1000
-    person, (garment, _) = person_photo(), make_garment("tshirt", colour=(34, 47, 84))
+    person, (garment, _) = person_photo(), make_garment(GarmentCategory.TSHIRT, colour=(34, 47, 84))
 
-    person_runs, garment_runs = [], []
+    person_runs: list[dict[str, float]] = []
+    garment_runs: list[dict[str, float]] = []
     for _ in range(args.runs):
         for analyze, photo, runs in ((preprocessor.analyze_person, person, person_runs),
                                      (preprocessor.analyze_garment, garment, garment_runs)):

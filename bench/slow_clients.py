@@ -38,6 +38,7 @@ def kiosk_round(url: str, payload: dict, rounds: list[dict]) -> None:
     for path, call in (("/livez", lambda: requests.get(url + "/livez", timeout=5)),
                        ("/v1/tryon", lambda: requests.post(url + "/v1/tryon", json=payload, timeout=30))):
         started = time.monotonic()
+        status: int | str
         try:
             status = call().status_code
         except requests.RequestException as exc:

@@ -84,7 +84,8 @@ def main() -> int:
     print("RSS MB by request: " + ", ".join(f"{i}: {mb:.0f}" for i, mb in samples))
     print(f"RSS after warm-up {first:.1f} MB, at {samples[len(samples) // 2][0]} requests {half:.1f} MB, "
           f"at {samples[-1][0]} requests {last:.1f} MB: growth {last - first:+.1f} MB "
-          f"({(last - first) / first * 100:+.1f} %), second half {last - half:+.1f} MB; max {max(mb for _, mb in samples):.1f} MB")
+          f"({(last - first) / first * 100:+.1f} %), second half {last - half:+.1f} MB; "
+          f"max {max(mb for _, mb in samples):.1f} MB")
     return 0 if alive and last - first <= args.max_growth_mb and 500 not in statuses else 1
 
 

@@ -28,6 +28,7 @@ from server.catalog.generate import make_garment
 from server.pipeline.backends.embedded import EmbeddedBackend
 from server.pipeline.backends.learned import LearnedBackend
 from server.pipeline.preprocess import Preprocessor
+from server.pipeline.vocabulary import GarmentCategory
 
 TARGET_MS = 450.0
 
@@ -60,7 +61,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--backend", choices=["learned", "embedded"], default="learned")
     ap.add_argument("--runs", type=int, default=15)
-    ap.add_argument("--category", default="tshirt", choices=["tshirt", "long_sleeve", "tank_top"])
+    ap.add_argument("--category", default=GarmentCategory.TSHIRT, type=GarmentCategory, choices=list(GarmentCategory))
     args = ap.parse_args()
 
     photo = booth_photo()

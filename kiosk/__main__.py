@@ -10,7 +10,7 @@ import logging
 import sys
 
 from common.config import ConfigError, load_config
-from kiosk.camera import CameraError, FrameReader, make_camera
+from kiosk.camera import Camera, CameraError, FrameReader, make_camera
 from kiosk.camera.file_camera import FileCamera
 from kiosk.catalog_cache import CatalogCache
 from kiosk.client import TryOnClient
@@ -24,9 +24,11 @@ log = logging.getLogger("kiosk")
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m kiosk", description=__doc__.splitlines()[0])
-    parser.add_argument("--config", help="config file (default: $TRYON_CONFIG, /etc/fitting-booth/config.yaml, ./config.yaml)")
+    parser.add_argument("--config",
+                        help="config file (default: $TRYON_CONFIG, /etc/fitting-booth/config.yaml, ./config.yaml)")
     parser.add_argument("--windowed", action="store_true", help="a window of kiosk.screen size instead of fullscreen")
-    parser.add_argument("--demo", action="store_true", help="start a local server and use a demo person photo as camera")
+    parser.add_argument("--demo", action="store_true",
+                        help="start a local server and use a demo person photo as camera")
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -38,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     kiosk = config.kiosk
     server = None
+    camera: Camera
     try:
         if args.demo:
             camera = FileCamera(demo_person_photo(kiosk.cache_dir), fps=kiosk.camera.fps)

@@ -16,13 +16,15 @@ from server.logs import configure_logging
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m server", description=__doc__.splitlines()[0])
-    parser.add_argument("--config", help="config file (default: $TRYON_CONFIG, /etc/fitting-booth/config.yaml, ./config.yaml)")
+    parser.add_argument("--config",
+                        help="config file (default: $TRYON_CONFIG, /etc/fitting-booth/config.yaml, ./config.yaml)")
     parser.add_argument("--host", help="address to listen on (default: server.host)")
     parser.add_argument("--port", type=int, help="port (default: server.port)")
     parser.add_argument("--backend", choices=["auto", "acgpn", "learned", "embedded"], help="override server.backend")
     args = parser.parse_args(argv)
 
-    overrides = {"server": {k: v for k, v in (("host", args.host), ("port", args.port), ("backend", args.backend)) if v}}
+    given = (("host", args.host), ("port", args.port), ("backend", args.backend))
+    overrides = {"server": {k: v for k, v in given if v}}
     try:
         config = load_config(args.config, overrides)
     except ConfigError as exc:

@@ -15,6 +15,7 @@ import uuid
 from typing import Literal
 
 from flask import Flask, g, request
+from flask.json.provider import DefaultJSONProvider
 from flask_cors import CORS
 
 from common.config import Config, load_config
@@ -25,6 +26,10 @@ from server.metrics import ERRORS, REQUESTS
 from server.service import TryOnService
 
 log = logging.getLogger("server.access")
+
+
+class UnsortedJSON(DefaultJSONProvider):
+    sort_keys = False  # answers keep the order their fields are written in
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 # Metric label values must be bounded: any other method name a client makes up counts as "other".
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"})
@@ -37,7 +42,7 @@ def create_app(config: Config | None = None, *, load: Literal["background", "syn
     app.request_class = InMemoryRequest
     app.config["TRYON"] = server_config
     app.config["MAX_CONTENT_LENGTH"] = int(server_config.limits.max_body_mb * 1024 * 1024)
-    app.json.sort_keys = False
+    app.json = UnsortedJSON(app)
 
     service = TryOnService(server_config)
     app.extensions["tryon"] = service

@@ -67,7 +67,8 @@ class InferenceGate:
         except (FutureTimeout, DeadlinePassed):
             if future.cancel():  # still waiting in the queue: it will never run
                 self._release(started=False)
-            raise ApiError(504, "timeout", f"The try-on took longer than {self.timeout_s:g} s. Please try again.") from None
+            raise ApiError(504, "timeout",
+                           f"The try-on took longer than {self.timeout_s:g} s. Please try again.") from None
 
     def _run_counted(self, job: Callable[[Deadline], T], deadline: Deadline) -> T:
         with self._lock:

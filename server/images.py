@@ -46,7 +46,7 @@ def decode_image(data: bytes, field: str, *, max_pixels: int, max_side: int | No
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
+            image: Image.Image = Image.open(io.BytesIO(data))
             width, height = image.size
             if width * height > max_pixels:
                 raise ApiError(413, "too_many_pixels",

@@ -16,13 +16,14 @@ import numpy as np
 from common.config import ServerConfig
 from common.config.server import PreprocessConfig
 from server.catalog.builtin import BuiltinCatalog
-from server.catalog.catalog import Catalog, Garment
+from server.catalog.catalog import Catalog, Garment, MaskFn
 from server.errors import ApiError
 from server.gate import Deadline, InferenceGate
 from server.pipeline.backends.base import TryOnBackend
 from server.pipeline.errors import BackendUnavailable
 from server.pipeline.timing import timed
 from server.pipeline.types import GarmentAnalysis, TryOnResult
+from server.pipeline.vocabulary import GarmentCategory
 
 if TYPE_CHECKING:
     from server.pipeline.preprocess import Preprocessor
@@ -38,6 +39,15 @@ class Readiness:
 
 
 @dataclass
+class Models:
+    """What `TryOnService.load()` builds; the service has all of it or none."""
+
+    preprocessor: Preprocessor
+    backend: TryOnBackend
+    catalog: Catalog
+
+
+@dataclass
 class TryOnOutcome:
     result: TryOnResult
     backend: str
@@ -50,9 +60,7 @@ class TryOnService:
         self.config = config
         self.readiness = Readiness()
         self.gate = InferenceGate(config.limits.concurrency, config.limits.max_queue, config.limits.request_timeout_s)
-        self.preprocessor: Preprocessor | None = None
-        self.backend: TryOnBackend | None = None
-        self.catalog: Catalog | None = None
+        self._models: Models | None = None
         self._builtin_catalog = BuiltinCatalog(Path(config.catalog.cache_dir).expanduser())
         self._loaded = threading.Event()
 
@@ -63,17 +71,19 @@ class TryOnService:
 
         started = time.monotonic()
         try:
-            self.preprocessor, preprocess_note = _open_preprocessor(self.config.preprocess)
-            self.backend, reason = choose_backend(self.config)
+            preprocessor, preprocess_note = _open_preprocessor(self.config.preprocess)
+            backend, reason = choose_backend(self.config)
             reason += preprocess_note
-            self.readiness = Readiness(False, self.backend.name, f"warming up: {reason}")
-            self.preprocessor.warmup()
-            self.backend.warmup()
-            self.catalog = self._open_catalog()
-            for garment in self.catalog.garments():  # masks computed now (or read from cache), not per shopper
-                self.catalog.analysis(garment)
-            self.readiness = Readiness(True, self.backend.name, reason)
-            log.info("ready in %.1f s: backend %s (%s)", time.monotonic() - started, self.backend.name, reason)
+            self.readiness = Readiness(False, backend.name, f"warming up: {reason}")
+            preprocessor.warmup()
+            backend.warmup()
+            catalog = self._open_catalog(
+                lambda image, category: preprocessor.analyze_garment(image, category=category).mask)
+            for garment in catalog.garments():  # masks computed now (or read from cache), not per shopper
+                catalog.analysis(garment)
+            self._models = Models(preprocessor, backend, catalog)
+            self.readiness = Readiness(True, backend.name, reason)
+            log.info("ready in %.1f s: backend %s (%s)", time.monotonic() - started, backend.name, reason)
         except Exception as exc:
             self.readiness = Readiness(False, None, f"failed to start: {exc}")
             log.exception("model loading failed")
@@ -81,57 +91,64 @@ class TryOnService:
         finally:
             self._loaded.set()
 
-    def _open_catalog(self) -> Catalog:
+    def _open_catalog(self, garment_mask: MaskFn) -> Catalog:
         cache_dir = Path(self.config.catalog.cache_dir).expanduser()
         if self.config.catalog.dir:
             folder = Path(self.config.catalog.dir).expanduser()
         else:
             folder = self._builtin_catalog.folder()
-        return Catalog(folder, cache_dir, self._garment_mask)
-
-    def _garment_mask(self, image: np.ndarray, category: str) -> np.ndarray:
-        return self.preprocessor.analyze_garment(image, category=category).mask
+        return Catalog(folder, cache_dir, garment_mask)
 
     def wait_until_loaded(self, timeout: float | None = None) -> bool:
         return self._loaded.wait(timeout)
 
     # -- requests ------------------------------------------------------------------------------------
-    def require_ready(self) -> None:
+    def refuse_unless_ready(self) -> None:
+        """A 503 answer while the models are loading or when loading failed."""
         if not self.readiness.ready:
             raise ApiError(503, "not_ready", f"The try-on server is not ready: {self.readiness.reason}.", retry_after=5)
 
+    def require_ready(self) -> Models:
+        """The loaded models, or the 503 answer of `refuse_unless_ready`."""
+        self.refuse_unless_ready()
+        if self._models is None:  # only a test sets `ready` without loading
+            raise ApiError(503, "not_ready", "The try-on server has no models loaded.", retry_after=5)
+        return self._models
+
     def garment(self, garment_id: str) -> Garment:
-        self.require_ready()
-        garment = self.catalog.get(garment_id)
+        garment = self.require_ready().catalog.get(garment_id)
         if garment is None:
             raise ApiError(404, "unknown_garment", f"There is no garment '{garment_id}' in the catalog.")
         return garment
 
     def tryon(self, person: np.ndarray, *, garment: Garment | None = None, garment_image: np.ndarray | None = None,
-              category: str = "tshirt", seed: int | None = None) -> TryOnOutcome:
-        self.require_ready()
+              category: GarmentCategory = GarmentCategory.TSHIRT, seed: int | None = None) -> TryOnOutcome:
+        self.refuse_unless_ready()  # before the request queues
         if seed is None:
             seed = _seed_for(person, garment.digest if garment else garment_image)
         return self.gate.run(lambda deadline: self._tryon(person, garment, garment_image, category, seed, deadline))
 
     def _tryon(self, person_rgb: np.ndarray, garment: Garment | None, garment_image: np.ndarray | None,
-               category: str, seed: int, deadline: Deadline) -> TryOnOutcome:
+               category: GarmentCategory, seed: int, deadline: Deadline) -> TryOnOutcome:
         """The pipeline, stage by stage; work whose request has been answered 504 stops between stages."""
+        models = self.require_ready()
         timings: dict[str, float] = {}
         if garment is not None:
             with timed(timings, "garment_mask"):
-                garment_analysis: GarmentAnalysis = self.catalog.analysis(garment)
+                garment_analysis: GarmentAnalysis = models.catalog.analysis(garment)
             category = garment.category
+        elif garment_image is not None:
+            garment_analysis = models.preprocessor.analyze_garment(garment_image, category=category, timings=timings)
         else:
-            garment_analysis = self.preprocessor.analyze_garment(garment_image, category=category, timings=timings)
+            raise ApiError(400, "invalid_request", "Give exactly one of 'garment_id' or 'garment_image'.")
         deadline.check()
-        person = self.preprocessor.analyze_person(person_rgb, category=category, timings=timings)
+        person = models.preprocessor.analyze_person(person_rgb, category=category, timings=timings)
         deadline.check()
         with timed(timings, "tryon"):
-            result = self.backend.try_on(person, garment_analysis, seed=seed)
+            result = models.backend.try_on(person, garment_analysis, seed=seed)
         for stage, ms in result.timings_ms.items():
             timings[f"tryon.{stage}"] = ms
-        return TryOnOutcome(result, self.backend.name, timings, person.warnings + result.warnings)
+        return TryOnOutcome(result, models.backend.name, timings, person.warnings + result.warnings)
 
     def close(self) -> None:
         self.gate.shutdown()

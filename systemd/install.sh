@@ -87,7 +87,7 @@ deploy_install_config() {
     if [ "$mode" = server ]; then
       # gunicorn listens on loopback behind nginx (which serves the store LAN on port 8000); keep the catalog
       # cache where the unit's CacheDirectory= allows writing.
-      sed -e 's|^  port: 8000$|  port: 8001                 # behind nginx, which listens on the LAN (port 8000)|' \
+      sed -e 's|^  port: 8000 .*$|  port: 8001                 # behind nginx, which listens on the LAN (port 8000)|' \
           -e 's#^\(    cache_dir:\) ~/\.cache/fitting-booth/catalog#\1 /var/cache/fitting-booth/catalog#' \
           config.yaml >"$fresh"
       # Root-only: it may hold the auth token. The unit hands it to the service as a credential.

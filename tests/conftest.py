@@ -40,10 +40,12 @@ def garment():
     """make_garment(category, colour, pattern) → GarmentAnalysis, cached per argument set."""
     from server.catalog.generate import make_garment
     from server.pipeline.types import GarmentAnalysis
+    from server.pipeline.vocabulary import GarmentCategory
 
     cache: dict[tuple, object] = {}
 
-    def make(category: str = "tshirt", colour: tuple[int, int, int] = NAVY, pattern: str = "plain"):
+    def make(category: GarmentCategory = GarmentCategory.TSHIRT, colour: tuple[int, int, int] = NAVY,
+             pattern: str = "plain"):
         key = (category, colour, pattern)
         if key not in cache:
             rgb, mask = make_garment(category, colour=colour, pattern=pattern)

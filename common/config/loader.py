@@ -6,11 +6,14 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
+from common.config.base import Section, subsection
 from common.config.schema import Config
 
 ENV_VAR = "TRYON_CONFIG"
+SHIPPED = Path(__file__).resolve().parents[2] / "config.yaml"
 
 
 class ConfigError(Exception):
@@ -24,7 +27,7 @@ def default_config_path() -> Path:
     etc = Path("/etc/fitting-booth/config.yaml")
     if etc.exists():
         return etc
-    return Path(__file__).resolve().parents[2] / "config.yaml"
+    return SHIPPED
 
 
 def load_config(path: str | os.PathLike[str] | None = None, overrides: dict[str, Any] | None = None) -> Config:
@@ -56,21 +59,22 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _describe(err: dict[str, Any]) -> str:
+def _describe(err: ErrorDetails) -> str:
     """One line per problem: dotted key, what is wrong, what is allowed."""
     loc = ".".join(str(p) for p in err["loc"])
     if err["type"] == "extra_forbidden":
         parent = _model_at(Config, err["loc"][:-1])
         allowed = ", ".join(parent.model_fields) if parent else "?"
         return f"{loc}: unknown key (allowed here: {allowed})"
-    got = err.get("input")
+    got = err["input"]
     return f"{loc}: {err['msg']} (got {got!r})"
 
 
-def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
+def _model_at(model: type[Section], loc: tuple[int | str, ...]) -> type[Section] | None:
     for part in loc:
         field = model.model_fields.get(str(part))
-        if field is None or not (isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel)):
+        section = subsection(field) if field is not None else None
+        if section is None:
             return None
-        model = field.annotation
+        model = section
     return model

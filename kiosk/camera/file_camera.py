@@ -53,19 +53,20 @@ class FileCamera(Camera):
         return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
     def read(self) -> np.ndarray:
-        if not self._images and self._video is None:
+        images, video = self._images, self._video  # open() sets one of them
+        if not images and video is None:
             raise CameraError("camera is not open")
         delay = self._next_at - time.monotonic()
         if delay > 0:
             time.sleep(delay)
         self._next_at = max(self._next_at + self.period, time.monotonic() - self.period)
-        if self._images:
-            index = int((time.monotonic() - self._started) / self.seconds_per_image) % len(self._images)
-            return self._images[index].copy()
-        ok, frame = self._video.read()
+        if video is None:
+            index = int((time.monotonic() - self._started) / self.seconds_per_image) % len(images)
+            return images[index].copy()
+        ok, frame = video.read()
         if not ok:  # loop the video
-            self._video.set(cv2.CAP_PROP_POS_FRAMES, 0)
-            ok, frame = self._video.read()
+            video.set(cv2.CAP_PROP_POS_FRAMES, 0)
+            ok, frame = video.read()
             if not ok:
                 raise CameraError(f"cannot read frames from {self.path}")
         return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)

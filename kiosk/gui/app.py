@@ -20,13 +20,22 @@ from kiosk.client import Garment
 from kiosk.gui import layout as L
 from kiosk.gui.flow import Booth
 from kiosk.gui.framing import PORTRAIT, portrait_crop
+from kiosk.gui.names import StateName, Tap
 from kiosk.gui.states import Event
+from kiosk.gui.texts import say
 
 log = logging.getLogger(__name__)
 
 POLL_MS = 10  # how often the loop looks for events and new camera frames
 DRAG_PX = 12  # a press that moves more than this is a scroll, not a tap
-LIVE_STATES = ("preview", "countdown")
+LIVE_STATES = (StateName.PREVIEW, StateName.COUNTDOWN)
+TAP_PREFIX = "tap:"  # a button's canvas items are tagged tap:<target>
+# The label of the button that shows the next result mode, by the mode shown.
+NEXT_MODE_LABEL = {"after": "result.show_before", "before": "result.side_by_side", "side_by_side": "result.show_after"}
+
+
+def tap_tag(target: str) -> str:
+    return TAP_PREFIX + target
 
 
 class KioskApp:
@@ -35,7 +44,7 @@ class KioskApp:
     def __init__(self, config: KioskConfig, *, windowed: bool = False) -> None:
         self.config = config
         self.root = tk.Tk(className="fitting-booth")
-        self.root.title("Fitting booth")
+        self.root.title(say("window.title"))
         if config.screen.fullscreen and not windowed:
             width, height = self.root.winfo_screenwidth(), self.root.winfo_screenheight()
             self.root.overrideredirect(True)  # no title bar or borders, with or without a window manager
@@ -75,7 +84,7 @@ class KioskApp:
         self.root.protocol("WM_DELETE_WINDOW", self.root.destroy)
         self.root.bind("<Control-q>", lambda e: self.root.destroy())  # staff with a keyboard
         booth.start()
-        self.root.after(POLL_MS, self._loop)
+        self.root.after(POLL_MS, self._loop, booth)
         self.root.focus_force()
         try:
             self.root.mainloop()
@@ -87,14 +96,14 @@ class KioskApp:
         if self.booth is not None:
             self.booth.post(event)
 
-    def _loop(self) -> None:
+    def _loop(self, booth: Booth) -> None:
         try:
-            self.booth.pump()
-            if self.booth.machine.name in LIVE_STATES:
+            booth.pump()
+            if booth.machine.name in LIVE_STATES:
                 self._draw_live_frame()
         except Exception:  # never let the loop die; the state machine has its own failsafe
             log.exception("UI loop")
-        self.root.after(POLL_MS, self._loop)
+        self.root.after(POLL_MS, self._loop, booth)
 
     # ---- input -----------------------------------------------------------------------------------------
     def _on_press(self, e: tk.Event) -> None:
@@ -117,9 +126,9 @@ class KioskApp:
             return
         target = ""
         for item in reversed(self.canvas.find_overlapping(e.x - 1, e.y - 1, e.x + 1, e.y + 1)):
-            tags = [t for t in self.canvas.gettags(item) if t.startswith("tap:")]
+            tags = [t for t in self.canvas.gettags(item) if t.startswith(TAP_PREFIX)]
             if tags:
-                target = tags[0][4:]
+                target = tags[0].removeprefix(TAP_PREFIX)
                 break
         self._post(Event("tap", target))
 
@@ -149,7 +158,7 @@ class KioskApp:
                 primary: bool = False, tags: tuple[str, ...] = ()) -> None:
         lay = self.layout
         fill, fg = (L.ACCENT, L.ON_ACCENT) if primary else (L.CARD, L.TEXT)
-        tag = (f"tap:{target}",) + tags
+        tag = (tap_tag(target),) + tags
         self._round_rect(x0, y0, x1, y1, lay.px(14), fill=fill, outline="", tags=tag)
         self.canvas.create_text((x0 + x1) / 2, (y0 + y1) / 2, text=label, fill=fg,
                                 font=lay.font(20 if primary else 18, "bold"), tags=tag)
@@ -170,8 +179,8 @@ class KioskApp:
         if key not in self._thumbs:
             try:
                 with Image.open(path) as im:  # fit the box, up or down (big screens, small thumbnails)
-                    im = ImageOps.contain(im.convert("RGB"), (w, h), Image.Resampling.LANCZOS)
-                    self._thumbs[key] = ImageTk.PhotoImage(im)
+                    fitted = ImageOps.contain(im.convert("RGB"), (w, h), Image.Resampling.LANCZOS)
+                    self._thumbs[key] = ImageTk.PhotoImage(fitted)
             except OSError:
                 return None
         return self._thumbs[key]
@@ -235,21 +244,19 @@ class KioskApp:
             mid = (H - th - lay.px(36)) // 2
         else:
             mid = H // 2
-        c.create_text(W // 2, mid - lay.px(70), text="Virtual fitting room", fill=L.TEXT,
-                      font=lay.font(44, "bold"))
-        c.create_text(W // 2, mid - lay.px(18), text="See yourself in any garment — no changing needed.",
-                      fill=L.MUTED, font=lay.font(19))
+        c.create_text(W // 2, mid - lay.px(70), text=say("attract.title"), fill=L.TEXT, font=lay.font(44, "bold"))
+        c.create_text(W // 2, mid - lay.px(18), text=say("attract.subtitle"), fill=L.MUTED, font=lay.font(19))
         bw, bh = lay.px(300), lay.px(72)
         self._button(W // 2 - bw // 2, mid + lay.px(22), W // 2 + bw // 2, mid + lay.px(22) + bh,
-                     "Tap to start", "start", primary=True)
+                     say("attract.start"), Tap.START, primary=True)
 
     def show_catalog(self, catalog: Catalog | None, status: str | None, has_photo: bool) -> None:
         self._clear()
         lay, c = self.layout, self.canvas
         W, H = lay.width, lay.height
         header = lay.px(76)
-        title = "Choose another garment" if has_photo else "Choose a garment"
-        subtitle = "We'll use the photo you already took." if has_photo else "Tap one to try it on."
+        title = say("catalog.title_again" if has_photo else "catalog.title")
+        subtitle = say("catalog.subtitle_again" if has_photo else "catalog.subtitle")
         top = header
         # Grid first, header on top of it, so scrolled rows slide under the header.
         if catalog is not None and catalog.garments:
@@ -263,7 +270,7 @@ class KioskApp:
                 row, col = divmod(i, cols)
                 x = pad + col * (cell_w + pad)
                 y = top + pad + row * (cell_h + pad)
-                tag = ("grid", f"tap:garment:{garment.id}")
+                tag = ("grid", tap_tag(f"{Tap.GARMENT}:{garment.id}"))
                 self._round_rect(x, y, x + cell_w, y + cell_h, lay.px(12), fill=L.CARD, outline="", tags=tag)
                 self._round_rect(x + lay.px(4), y + lay.px(4), x + cell_w - lay.px(4), y + img_h,
                                  lay.px(10), fill="#f3f1ed", outline="", tags=tag)
@@ -282,13 +289,14 @@ class KioskApp:
             self._grid_span = (H - top, rows * (cell_h + pad) + pad)
             self._grid_offset = 0
         elif status is None:
-            c.create_text(W // 2, H // 2, text="No garments in the catalog yet.", fill=L.MUTED, font=lay.font(20))
+            c.create_text(W // 2, H // 2, text=say("catalog.empty"), fill=L.MUTED, font=lay.font(20))
         c.create_rectangle(0, 0, W, header, fill=L.BG, outline="")
         c.create_text(lay.px(20), lay.px(14), text=title, anchor="nw", fill=L.TEXT, font=lay.font(28, "bold"))
         if self._grid_span[1] > self._grid_span[0]:
-            subtitle += "  Swipe up for more."
+            subtitle += "  " + say("catalog.more")
         c.create_text(lay.px(22), lay.px(50), text=subtitle, anchor="nw", fill=L.MUTED, font=lay.font(15))
-        self._button(W - lay.px(176), lay.px(8), W - lay.px(12), lay.px(8) + lay.button_h, "Start over", "home")
+        self._button(W - lay.px(176), lay.px(8), W - lay.px(12), lay.px(8) + lay.button_h, say("catalog.start_over"),
+                     Tap.HOME)
         if status:
             if catalog is not None and catalog.garments:
                 c.create_rectangle(0, header, W, header + lay.px(34), fill=L.BG, outline="")
@@ -306,11 +314,10 @@ class KioskApp:
         c.create_rectangle(*box, fill="#000000", outline="", tags=("live",))
         self._draw_guide(box)
         area = self._panel()
-        y = self._garment_header(garment, area, "Trying on")
+        y = self._garment_header(garment, area, say("caption.trying_on"))
         c.create_text(area[0], y, anchor="nw", fill=L.TEXT, font=lay.font(18), width=area[2] - area[0],
-                      text="Stand inside the frame so your shoulders and hips show. Then take the photo.",
-                      tags=("hint",))
-        self._stacked_buttons(area, [("Take photo", "capture", True), ("Back to garments", "back", False)])
+                      text=say("preview.hint"), tags=("hint",))
+        self._stacked_buttons(area, [(say("preview.take"), Tap.CAPTURE, True), (say("preview.back"), Tap.BACK, False)])
 
     def _draw_guide(self, box: tuple[int, int, int, int]) -> None:
         """Where to stand: a body frame with shoulder and hip marks."""
@@ -319,12 +326,11 @@ class KioskApp:
         w, h = x1 - x0, y1 - y0
         gx0, gx1 = x0 + 0.16 * w, x1 - 0.16 * w
         gy0, gy1 = y0 + 0.08 * h, y1 - 0.04 * h
-        kw = dict(fill=L.GUIDE, width=lay.px(3), tags=("guide",))
-        dash = (lay.px(10), lay.px(8))
-        c.create_line(gx0, gy0, gx1, gy0, gx1, gy1, gx0, gy1, gx0, gy0, dash=dash, **kw)
-        for frac, label in ((0.30, "shoulders"), (0.70, "hips")):
+        c.create_line([gx0, gy0, gx1, gy0, gx1, gy1, gx0, gy1, gx0, gy0], dash=(lay.px(10), lay.px(8)),
+                      fill=L.GUIDE, width=lay.px(3), tags=("guide",))
+        for frac, label in ((0.30, say("preview.shoulders")), (0.70, say("preview.hips"))):
             y = y0 + frac * h
-            c.create_line(gx0, y, gx1, y, dash=(lay.px(4), lay.px(6)), **kw)
+            c.create_line(gx0, y, gx1, y, dash=(lay.px(4), lay.px(6)), fill=L.GUIDE, width=lay.px(3), tags=("guide",))
             c.create_text(gx0 + lay.px(8), y - lay.px(4), text=label, anchor="sw", fill=L.GUIDE,
                           font=lay.font(14, "bold"), tags=("guide",))
 
@@ -358,12 +364,12 @@ class KioskApp:
         cx, cy, r = (x0 + x1) // 2, (y0 + y1) // 2, lay.px(80)
         c.create_oval(cx - r, cy - r, cx + r, cy + r, fill=L.ACCENT, outline="", stipple="gray50", tags=("count",))
         c.create_text(cx, cy, text=str(seconds_left), fill=L.TEXT, font=lay.font(110, "bold"), tags=("count",))
-        c.delete("tap:capture", "tap:back", "hint")
+        c.delete(tap_tag(Tap.CAPTURE), tap_tag(Tap.BACK), "hint")
         area = (lay.width - lay.panel_w + 2 * lay.gap, 0, lay.width - 2 * lay.gap, lay.height - 2 * lay.gap)
         c.create_text(area[0], lay.px(120), anchor="nw", fill=L.TEXT, font=lay.font(22, "bold"),
-                      width=area[2] - area[0], text="Get ready… hold still!", tags=("count",))
-        if not c.find_withtag("tap:cancel"):
-            self._stacked_buttons(area, [("Cancel", "cancel", False)])
+                      width=area[2] - area[0], text=say("countdown.hold_still"), tags=("count",))
+        if not c.find_withtag(tap_tag(Tap.CANCEL)):
+            self._stacked_buttons(area, [(say("button.cancel"), Tap.CANCEL, False)])
 
     def show_sending(self, garment: Garment, photo: np.ndarray, elapsed_s: float) -> None:
         lay, c = self.layout, self.canvas
@@ -373,10 +379,10 @@ class KioskApp:
             self._photo("sending", photo, box, mirror=self.config.camera.mirror)
             c.create_rectangle(*box, fill="#000000", stipple="gray50", outline="", tags=("sending",))
             area = self._panel()
-            y = self._garment_header(garment, area, "Trying on")
+            y = self._garment_header(garment, area, say("caption.trying_on"))
             c.create_text(area[0], y, anchor="nw", fill=L.TEXT, font=lay.font(24, "bold"),
-                          text="Making your try-on…", width=area[2] - area[0])
-            self._stacked_buttons(area, [("Cancel", "cancel", False)])
+                          text=say("sending.title"), width=area[2] - area[0])
+            self._stacked_buttons(area, [(say("button.cancel"), Tap.CANCEL, False)])
         c.delete("progress")
         area = (lay.width - lay.panel_w + 2 * lay.gap, 0, lay.width - 2 * lay.gap, 0)
         bar_y = lay.height // 2 + lay.px(10)
@@ -387,7 +393,7 @@ class KioskApp:
         c.create_rectangle(bx, bar_y, bx + bw * 0.25, bar_y + lay.px(12), fill=L.ACCENT, outline="",
                            tags=("progress",))
         c.create_text(area[0], bar_y + lay.px(26), anchor="nw", fill=L.MUTED, font=lay.font(16),
-                      text=f"{int(elapsed_s)} s — usually a few seconds", tags=("progress",))
+                      text=say("sending.elapsed", seconds=int(elapsed_s)), tags=("progress",))
 
     def show_result(self, before: np.ndarray, after: np.ndarray, garment: Garment, mode: str) -> None:
         self._clear()
@@ -397,20 +403,20 @@ class KioskApp:
         aspect = after.shape[1] / after.shape[0]
         if mode == "side_by_side":
             mid = (x0 + x1) // 2
-            for key, img, half, label in (("before", before, (x0, y0, mid, y1), "Before"),
-                                          ("after", after, (mid, y0, x1, y1), "After")):
+            for key, img, half, label in (("before", before, (x0, y0, mid, y1), say("result.before")),
+                                          ("after", after, (mid, y0, x1, y1), say("result.after"))):
                 box = lay.fit(half, aspect)
                 self._photo(key, img, box, mirror=mirror)
                 self._label(box, label)
         else:
             box = lay.fit(lay.photo_box, aspect)
             self._photo(mode, after if mode == "after" else before, box, mirror=mirror)
-            self._label(box, "After" if mode == "after" else "Before")
+            self._label(box, say("result.after" if mode == "after" else "result.before"))
         area = self._panel()
-        self._garment_header(garment, area, "You're wearing")
-        nxt = {"after": "Show before", "before": "Side by side", "side_by_side": "Show after"}[mode]
-        self._stacked_buttons(area, [("Another garment", "another", True), (nxt, "toggle", False),
-                                     ("Retake photo", "retake", False), ("Done", "home", False)])
+        self._garment_header(garment, area, say("result.caption"))
+        self._stacked_buttons(area, [(say("result.another"), Tap.ANOTHER, True),
+                                     (say(NEXT_MODE_LABEL[mode]), Tap.TOGGLE, False),
+                                     (say("result.retake"), Tap.RETAKE, False), (say("result.done"), Tap.HOME, False)])
 
     def _label(self, box: tuple[int, int, int, int], text: str) -> None:
         lay = self.layout

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ class Goto:
     data: dict[str, Any] = field(default_factory=dict)
 
 
-Next = Union[str, Goto, None]
+Next = str | Goto | None
 
 
 class State:

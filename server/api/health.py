@@ -28,8 +28,9 @@ def readyz():
     state = service.readiness
     body = {"ready": state.ready, "backend": state.backend, "reason": without_paths(state.reason)}
     if state.ready:
-        body["garments"] = len(service.catalog.garments())
-        problems = service.catalog.problems
+        catalog = service.require_ready().catalog
+        body["garments"] = len(catalog.garments())
+        problems = catalog.problems
         if problems:
             body["catalog_problems"] = {name: without_paths(why) for name, why in problems.items()}
     response = jsonify(body)

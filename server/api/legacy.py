@@ -26,6 +26,7 @@ from server.catalog.catalog import Catalog, Garment
 from server.errors import ApiError
 from server.images import decode_base64, decode_image, encode_png
 from server.metrics import observe_timings
+from server.pipeline.vocabulary import GarmentCategory
 
 log = logging.getLogger(__name__)
 bp = Blueprint("legacy", __name__)
@@ -77,8 +78,8 @@ def pose_mobile():
         raise ApiError(400, "invalid_request", "'index' must be a garment number from 0 to 9.")
     person = _image(body.get("photo_data"), "photo_data")
     service = current_app.extensions["tryon"]
-    service.require_ready()
-    garment = mobile_garment(service.catalog, current_app.config["TRYON"].legacy.mobile_garments, index)
+    catalog = service.require_ready().catalog
+    garment = mobile_garment(catalog, current_app.config["TRYON"].legacy.mobile_garments, index)
     return jsonify({"result_img": base64.b64encode(_try_on(person, garment=garment)).decode("ascii")})
 
 
@@ -106,10 +107,11 @@ def mobile_garment(catalog: Catalog, configured: list[str], index: int) -> Garme
         where = (f"server.legacy.mobile_garments lists {len(garments)} garments" if configured else
                  f"the catalog has {len(garments)} garments; list ten ids in server.legacy.mobile_garments")
         raise ApiError(404, "unknown_garment", f"The mobile app's garment {index} is not set: {where}.")
-    if garments[index] is None:
+    garment = garments[index]
+    if garment is None:
         raise ApiError(404, "unknown_garment", f"The mobile app's garment {index} is '{configured[index]}', "
                                                "which is not in the catalog.")
-    return garments[index]
+    return garment
 
 
 def _json_object() -> dict:
@@ -135,7 +137,7 @@ def _decode(data: bytes, field: str):
 def _try_on(person, *, garment: Garment | None = None, garment_image=None) -> bytes:
     """The try-on as the earlier clients get it: a PNG."""
     service = current_app.extensions["tryon"]
-    outcome = service.tryon(person, garment=garment, garment_image=garment_image, category="tshirt")
+    outcome = service.tryon(person, garment=garment, garment_image=garment_image, category=GarmentCategory.TSHIRT)
     png = encode_png(outcome.result.image)
     observe_timings(outcome.timings_ms)
     log.info("try-on done", extra={"backend": outcome.backend, "garment_id": garment.id if garment else None})

@@ -12,7 +12,8 @@ from werkzeug.exceptions import HTTPException
 
 from server.errors import ApiError
 from server.images import decode_base64, decode_image
-from server.pipeline.types import GARMENT_CATEGORIES
+from server.pipeline.errors import UnsupportedCategory
+from server.pipeline.vocabulary import GarmentCategory, garment_category
 
 JSON_FIELDS = {"person_image", "garment_id", "garment_image", "category", "seed"}
 log = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ class TryOnRequest:
     person: np.ndarray
     garment_id: str | None
     garment_image: np.ndarray | None
-    category: str
+    category: GarmentCategory
     seed: int | None
 
 
@@ -67,11 +68,12 @@ def parse_tryon_request(request: Request, *, max_pixels: int, max_side: int) -> 
         unknown = set(body) - JSON_FIELDS
         if unknown:
             raise ApiError(400, "invalid_request",
-                           f"Unknown field(s): {', '.join(sorted(unknown))}. Allowed: {', '.join(sorted(JSON_FIELDS))}.")
+                           f"Unknown field(s): {', '.join(sorted(unknown))}. "
+                           f"Allowed: {', '.join(sorted(JSON_FIELDS))}.")
         person_bytes = decode_base64(body.get("person_image"), "person_image")
         garment_b64 = body.get("garment_image")
         garment_bytes = decode_base64(garment_b64, "garment_image") if garment_b64 is not None else None
-        garment_id, category, seed = body.get("garment_id"), body.get("category"), body.get("seed")
+        garment_id, raw_category, seed = body.get("garment_id"), body.get("category"), body.get("seed")
     elif mimetype == "multipart/form-data":
         person_file = request.files.get("person_image")
         if person_file is None:
@@ -79,7 +81,7 @@ def parse_tryon_request(request: Request, *, max_pixels: int, max_side: int) -> 
         person_bytes = person_file.read()
         garment_file = request.files.get("garment_image")
         garment_bytes = garment_file.read() if garment_file is not None else None
-        garment_id, category = request.form.get("garment_id"), request.form.get("category")
+        garment_id, raw_category = request.form.get("garment_id"), request.form.get("category")
         seed = request.form.get("seed")
         if seed is not None:
             try:
@@ -94,11 +96,10 @@ def parse_tryon_request(request: Request, *, max_pixels: int, max_side: int) -> 
         raise ApiError(400, "invalid_request", "Give exactly one of 'garment_id' or 'garment_image'.")
     if garment_id is not None and (not isinstance(garment_id, str) or not garment_id):
         raise ApiError(400, "invalid_request", "'garment_id' must be a non-empty string.")
-    if category is None:
-        category = "tshirt"
-    if category not in GARMENT_CATEGORIES:
-        raise ApiError(400, "unsupported_category",
-                       f"'category' must be one of {', '.join(GARMENT_CATEGORIES)} (got {category!r}).")
+    try:
+        category = GarmentCategory.TSHIRT if raw_category is None else garment_category(raw_category)
+    except UnsupportedCategory as exc:
+        raise ApiError(400, exc.code, f"'category': {exc.message}") from None
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32):
         raise ApiError(400, "invalid_request", "'seed' must be an integer from 0 to 4294967295.")
 

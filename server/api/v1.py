@@ -49,7 +49,7 @@ def tryon():
 @bp.get("/garments")
 def garments():
     service = current_app.extensions["tryon"]
-    service.require_ready()
+    catalog = service.require_ready().catalog
     items = [{
         "id": garment.id,
         "name": garment.name,
@@ -57,7 +57,7 @@ def garments():
         "price": garment.price,
         # Versioned by content, so caches (the kiosk's, browsers') notice a replaced photo.
         "thumbnail_url": url_for("v1.thumbnail", garment_id=garment.id, v=garment.digest[:12]),
-    } for garment in service.catalog.garments()]
+    } for garment in catalog.garments()]
     return jsonify({"garments": items})
 
 
@@ -65,7 +65,7 @@ def garments():
 def thumbnail(garment_id: str):
     service = current_app.extensions["tryon"]
     garment = service.garment(garment_id)
-    response = current_app.response_class(service.catalog.thumbnail(garment), mimetype="image/jpeg")
+    response = current_app.response_class(service.require_ready().catalog.thumbnail(garment), mimetype="image/jpeg")
     response.set_etag(garment.digest)
     response.cache_control.public = True
     response.cache_control.max_age = 3600

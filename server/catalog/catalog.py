@@ -32,7 +32,8 @@ import numpy as np
 import yaml
 from PIL import Image, ImageOps
 
-from server.pipeline.types import GARMENT_CATEGORIES, GarmentAnalysis
+from server.pipeline.types import GarmentAnalysis
+from server.pipeline.vocabulary import GarmentCategory, garment_category
 
 log = logging.getLogger(__name__)
 
@@ -42,14 +43,14 @@ ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 THUMB_SIZE = (240, 320)
 RESCAN_INTERVAL_S = 2.0
 
-MaskFn = Callable[[np.ndarray, str], np.ndarray]
+MaskFn = Callable[[np.ndarray, GarmentCategory], np.ndarray]
 
 
 @dataclass(frozen=True)
 class Garment:
     id: str
     name: str
-    category: str
+    category: GarmentCategory
     price: str | None
     path: Path
     digest: str  # of the photo, and of its mask file when there is one
@@ -100,7 +101,7 @@ class Catalog:
         if cached is not None:
             return cached
         image = _load_rgb(garment.path)
-        mask = self._supplied_mask(garment, image) if garment.mask_path else None
+        mask = self._supplied_mask(garment.mask_path, garment, image) if garment.mask_path else None
         if mask is None:
             mask = self._cached_mask(garment.digest, image, garment.category)
         analysis = GarmentAnalysis(image=image, mask=mask, category=garment.category)
@@ -112,7 +113,7 @@ class Catalog:
         key = f"{garment.digest}.thumb.jpg"
         data = self._read_cache(key)
         if data is None:
-            image = Image.open(garment.path)
+            image: Image.Image = Image.open(garment.path)
             image = ImageOps.exif_transpose(image).convert("RGB")
             image.thumbnail(THUMB_SIZE, Image.Resampling.LANCZOS)
             buffer = io.BytesIO()
@@ -161,18 +162,16 @@ class Catalog:
         for path in photos:
             garment_id = garment_id_for(path.stem)
             meta = metadata.get(path.stem) or metadata.get(garment_id) or {}
-            category = str(meta.get("category", "tshirt"))
             try:
+                category = garment_category(meta.get("category", GarmentCategory.TSHIRT))
                 if not ID_PATTERN.match(garment_id):
                     raise ValueError("the file name gives no usable id; use letters, digits, - and _")
                 if garment_id in garments:
                     raise ValueError(f"another photo already has the id '{garment_id}'")
-                if category not in GARMENT_CATEGORIES:
-                    raise ValueError(f"category '{category}' is not one of {', '.join(GARMENT_CATEGORIES)}")
                 data = path.read_bytes()
                 _verify_image(data)
-                mask_path = self.folder / MASK_FOLDER / f"{path.stem}.png"
-                if mask_path.is_file():
+                mask_path: Path | None = self.folder / MASK_FOLDER / f"{path.stem}.png"
+                if mask_path is not None and mask_path.is_file():
                     data += mask_path.read_bytes()
                 else:
                     mask_path = None
@@ -192,10 +191,10 @@ class Catalog:
         log.info("catalog: %d garments from %s (%d skipped)", len(garments), self.folder, len(problems))
 
     # -- masks and cache --------------------------------------------------------------------------------
-    def _supplied_mask(self, garment: Garment, image: np.ndarray) -> np.ndarray | None:
-        """The photo's own mask file, or None (reported) when it cannot be used."""
+    def _supplied_mask(self, path: Path, garment: Garment, image: np.ndarray) -> np.ndarray | None:
+        """The photo's own mask file `path`, or None (reported) when it cannot be used."""
         try:
-            with Image.open(garment.mask_path) as supplied:
+            with Image.open(path) as supplied:
                 mask = np.where(np.asarray(supplied.convert("L")) >= 128, 255, 0).astype(np.uint8)
         except (OSError, ValueError) as exc:
             why = f"mask file unreadable ({exc.__class__.__name__}); computing the mask instead"
@@ -204,12 +203,12 @@ class Catalog:
                 return mask
             why = (f"mask file is {mask.shape[1]}x{mask.shape[0]}, the photo {image.shape[1]}x{image.shape[0]}"
                    if mask.shape != image.shape[:2] else "mask file is empty") + "; computing the mask instead"
-        log.warning("catalog mask %s: %s", garment.mask_path, why)
+        log.warning("catalog mask %s: %s", path, why)
         with self._lock:
             self._problems[garment.path.name] = why
         return None
 
-    def _cached_mask(self, digest: str, image: np.ndarray, category: str) -> np.ndarray:
+    def _cached_mask(self, digest: str, image: np.ndarray, category: GarmentCategory) -> np.ndarray:
         key = f"{digest}.mask.png"
         data = self._read_cache(key)
         if data is not None:

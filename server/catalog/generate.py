@@ -17,7 +17,7 @@ Catalog metadata format (``catalog.yaml`` next to the photos; the server's catal
     garments:
       navy-tee:                 # photo file stem: navy-tee.png
         name: Navy Crew Tee
-        category: tshirt        # one of server.pipeline.types.GARMENT_CATEGORIES
+        category: tshirt        # tshirt, long_sleeve or tank_top (server.pipeline.vocabulary.GarmentCategory)
         price: "€19.90"         # display text
 
 Regenerate the built-in catalog (and the contact sheet in docs/images/garments.png) with::
@@ -37,13 +37,9 @@ import numpy as np
 import yaml
 from PIL import Image, ImageDraw, ImageFont
 
-from server.pipeline.types import GARMENT_CATEGORIES
+from server.pipeline.vocabulary import GarmentCategory, GarmentLandmark, garment_category
 
 PATTERNS = ("plain", "stripes", "print", "heather")
-LANDMARK_NAMES = (
-    "neck_l", "neck_r", "neck_front", "shoulder_l", "shoulder_r", "sleeve_l_out", "sleeve_l_in",
-    "sleeve_r_out", "sleeve_r_in", "armpit_l", "armpit_r", "hem_l", "hem_r",
-)
 
 # Shapes are designed on a 768 x 1024 reference canvas and scaled to the requested size.
 REF_W, REF_H = 768.0, 1024.0
@@ -54,39 +50,40 @@ _SHIFT = 4  # fixed-point fraction bits for cv2 polygon drawing (1/16 px)
 class CatalogEntry:
     id: str
     name: str
-    category: str
+    category: GarmentCategory
     colour: tuple[int, int, int]
     pattern: str
     price: str
 
 
+TSHIRT, LONG_SLEEVE, TANK_TOP = GarmentCategory.TSHIRT, GarmentCategory.LONG_SLEEVE, GarmentCategory.TANK_TOP
 BUILTIN_CATALOG: list[CatalogEntry] = [
-    CatalogEntry("navy-tee", "Navy Crew Tee", "tshirt", (34, 47, 84), "plain", "€19.90"),
-    CatalogEntry("white-tee", "White Crew Tee", "tshirt", (247, 247, 245), "plain", "€19.90"),
-    CatalogEntry("red-stripe-tee", "Red Breton Stripe Tee", "tshirt", (176, 32, 40), "stripes", "€24.90"),
-    CatalogEntry("yellow-print-tee", "Sunrise Print Tee", "tshirt", (238, 188, 58), "print", "€22.90"),
-    CatalogEntry("blue-heather-tee", "Blue Heather Tee", "tshirt", (84, 112, 158), "heather", "€21.90"),
-    CatalogEntry("black-long-sleeve", "Black Long Sleeve Top", "long_sleeve", (32, 32, 35), "plain", "€29.90"),
-    CatalogEntry("heather-grey-long-sleeve", "Heather Grey Long Sleeve", "long_sleeve", (150, 151, 154),
+    CatalogEntry("navy-tee", "Navy Crew Tee", TSHIRT, (34, 47, 84), "plain", "€19.90"),
+    CatalogEntry("white-tee", "White Crew Tee", TSHIRT, (247, 247, 245), "plain", "€19.90"),
+    CatalogEntry("red-stripe-tee", "Red Breton Stripe Tee", TSHIRT, (176, 32, 40), "stripes", "€24.90"),
+    CatalogEntry("yellow-print-tee", "Sunrise Print Tee", TSHIRT, (238, 188, 58), "print", "€22.90"),
+    CatalogEntry("blue-heather-tee", "Blue Heather Tee", TSHIRT, (84, 112, 158), "heather", "€21.90"),
+    CatalogEntry("black-long-sleeve", "Black Long Sleeve Top", LONG_SLEEVE, (32, 32, 35), "plain", "€29.90"),
+    CatalogEntry("heather-grey-long-sleeve", "Heather Grey Long Sleeve", LONG_SLEEVE, (150, 151, 154),
                  "heather", "€29.90"),
-    CatalogEntry("olive-tank", "Olive Tank Top", "tank_top", (96, 104, 58), "plain", "€14.90"),
+    CatalogEntry("olive-tank", "Olive Tank Top", TANK_TOP, (96, 104, 58), "plain", "€14.90"),
     # Ten garments: the earlier mobile app picks one by index 0-9 (POST /pose_app/pose_mobile).
-    CatalogEntry("yellow-print-long-sleeve", "Sunrise Print Long Sleeve", "long_sleeve", (238, 188, 58), "print",
+    CatalogEntry("yellow-print-long-sleeve", "Sunrise Print Long Sleeve", LONG_SLEEVE, (238, 188, 58), "print",
                  "€32.90"),
-    CatalogEntry("red-stripe-tank", "Red Stripe Tank Top", "tank_top", (176, 32, 40), "stripes", "€16.90"),
+    CatalogEntry("red-stripe-tank", "Red Stripe Tank Top", TANK_TOP, (176, 32, 40), "stripes", "€16.90"),
 ]
 
 # Left-half key points per category on the reference canvas; the right half is the mirror image.
-_LEFT_POINTS: dict[str, dict[str, tuple[float, float]]] = {
-    "tshirt": {
+_LEFT_POINTS: dict[GarmentCategory, dict[str, tuple[float, float]]] = {
+    GarmentCategory.TSHIRT: {
         "neck_l": (307, 170), "neck_front": (384, 246), "shoulder_l": (172, 212),
         "sleeve_l_out": (32, 330), "sleeve_l_in": (124, 444), "armpit_l": (168, 408), "hem_l": (174, 862),
     },
-    "long_sleeve": {
+    GarmentCategory.LONG_SLEEVE: {
         "neck_l": (307, 150), "neck_front": (384, 222), "shoulder_l": (170, 192),
         "sleeve_l_out": (22, 706), "sleeve_l_in": (104, 726), "armpit_l": (166, 392), "hem_l": (174, 852),
     },
-    "tank_top": {
+    GarmentCategory.TANK_TOP: {
         "neck_l": (292, 165), "neck_front": (384, 352), "shoulder_l": (236, 172),
         "sleeve_l_out": (236, 172), "sleeve_l_in": (190, 422), "armpit_l": (190, 422), "hem_l": (186, 862),
     },
@@ -97,7 +94,7 @@ def _mirror(p: tuple[float, float]) -> tuple[float, float]:
     return (REF_W - p[0], p[1])
 
 
-def _ref_landmarks(category: str) -> dict[str, tuple[float, float]]:
+def _ref_landmarks(category: GarmentCategory) -> dict[str, tuple[float, float]]:
     left = _LEFT_POINTS[category]
     pts = dict(left)
     for name, p in left.items():
@@ -105,17 +102,12 @@ def _ref_landmarks(category: str) -> dict[str, tuple[float, float]]:
             pts[name[:-2] + "_r"] = _mirror(p)
         elif "_l_" in name:
             pts[name.replace("_l_", "_r_")] = _mirror(p)
-    return {n: pts[n] for n in LANDMARK_NAMES}
+    return {n: pts[n] for n in GarmentLandmark}
 
 
-def _check_category(category: str) -> None:
-    if category not in GARMENT_CATEGORIES:
-        raise ValueError(f"unknown garment category {category!r}; expected one of {', '.join(GARMENT_CATEGORIES)}")
-
-
-def garment_landmarks(category: str, size: tuple[int, int] = (768, 1024)) -> dict[str, tuple[float, float]]:
+def garment_landmarks(category: GarmentCategory, size: tuple[int, int] = (768, 1024)) -> dict[str, tuple[float, float]]:
     """Landmarks (x, y) in pixels of ``make_garment(category, size=size)``; names in the module docstring."""
-    _check_category(category)
+    category = garment_category(category)
     sx, sy = size[0] / REF_W, size[1] / REF_H
     return {n: (x * sx, y * sy) for n, (x, y) in _ref_landmarks(category).items()}
 
@@ -163,12 +155,12 @@ class _Shape:
     sleeve_axes: list[tuple[np.ndarray, np.ndarray]]  # (armhole middle, cuff middle) per sleeve
 
 
-def _shape(category: str) -> _Shape:
+def _shape(category: GarmentCategory) -> _Shape:
     """The garment's curves on the reference canvas."""
     p = _ref_landmarks(category)
     half = p["neck_r"][0] - p["neck_front"][0]
     depth = p["neck_front"][1] - p["neck_l"][1]
-    tank = category == "tank_top"
+    tank = category == GarmentCategory.TANK_TOP
 
     back = _bow(p["neck_l"], p["neck_r"], 0.22 if tank else 0.07)
     front_l: Segment = (p["neck_l"], (p["neck_l"][0] + 4, p["neck_l"][1] + (0.75 if tank else 0.6) * depth),
@@ -187,7 +179,7 @@ def _shape(category: str) -> _Shape:
         cuffs: list[np.ndarray] = []
         axes: list[tuple[np.ndarray, np.ndarray]] = []
     else:
-        long = category == "long_sleeve"
+        long = category == GarmentCategory.LONG_SLEEVE
         sleeve_top = _bow(p["shoulder_r"], p["sleeve_r_out"], -0.015)
         cuff = _bow(p["sleeve_r_out"], p["sleeve_r_in"], 0.02)
         under = _bow(p["sleeve_r_in"], p["armpit_r"], 0.03 if long else 0.05)
@@ -313,7 +305,7 @@ def _contrast_colour(colour: tuple[int, int, int]) -> tuple[int, int, int]:
 # ---------------------------------------------------------------- the garment
 
 
-def make_garment(category: str, *, colour: tuple[int, int, int], pattern: str = "plain",
+def make_garment(category: GarmentCategory, *, colour: tuple[int, int, int], pattern: str = "plain",
                  size: tuple[int, int] = (768, 1024), background: tuple[int, int, int] = (245, 245, 245),
                  seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """A product photo of a top and its mask.
@@ -322,7 +314,7 @@ def make_garment(category: str, *, colour: tuple[int, int, int], pattern: str = 
     ``pattern`` is one of ``PATTERNS``: plain jersey, horizontal stripes, a chest print, or heather
     (melange) knit. Same arguments give the same pixels.
     """
-    _check_category(category)
+    category = garment_category(category)
     if pattern not in PATTERNS:
         raise ValueError(f"unknown pattern {pattern!r}; expected one of {', '.join(PATTERNS)}")
     w, h = int(size[0]), int(size[1])
@@ -331,7 +323,7 @@ def make_garment(category: str, *, colour: tuple[int, int, int], pattern: str = 
     hw = (h, w)
     scale = np.array([w / REF_W, h / REF_H])
     px = float(np.sqrt(scale[0] * scale[1]))  # output pixels per reference pixel
-    rng = np.random.default_rng([seed, GARMENT_CATEGORIES.index(category), PATTERNS.index(pattern)])
+    rng = np.random.default_rng([seed, list(GarmentCategory).index(category), PATTERNS.index(pattern)])
     shape = _shape(category)
     yy = np.arange(h, dtype=np.float32)[:, None]
     xx = np.arange(w, dtype=np.float32)[None, :]
@@ -367,14 +359,14 @@ def make_garment(category: str, *, colour: tuple[int, int, int], pattern: str = 
         base += (ink_rgb - base) * ink[..., None]
 
     # --- construction details ----------------------------------------------------------------
-    band_w = (26 if category == "tank_top" else 30) * px
+    band_w = (26 if category == GarmentCategory.TANK_TOP else 30) * px
     collar = _clip01(_stroke(shape.neck_front, hw, scale, band_w) * alpha - opening)
     back_band = _stroke(shape.neck_back, hw, scale, band_w * 0.9) * opening
     inside = _clip01(opening - back_band)
     rib = 1.0 + 0.05 * np.sin(xx * (2 * np.pi / (3.2 * px)))  # rib wales
     band_tone = np.float32(0.93)
     trim = collar + back_band
-    if category == "tank_top":
+    if category == GarmentCategory.TANK_TOP:
         for line in shape.armholes:
             trim = np.maximum(trim, _stroke(line, hw, scale, band_w) * alpha)
     x, y, bw_, bh_ = cv2.boundingRect((trim > 0).astype(np.uint8))
@@ -389,17 +381,18 @@ def make_garment(category: str, *, colour: tuple[int, int, int], pattern: str = 
         stitch = np.maximum(stitch, _stroke(shape.hem - [0, off], hw, scale, 1.3 * px))
     for cuff, (a, b) in zip(shape.cuffs, shape.sleeve_axes):
         inward = (a - b) / np.linalg.norm(a - b)
-        for off in ((48, 56) if category == "long_sleeve" else (18, 25)):
+        for off in ((48, 56) if category == LONG_SLEEVE else (18, 25)):
             stitch = np.maximum(stitch, _stroke(cuff + inward * off, hw, scale, 1.3 * px))
-    stitch = np.maximum(stitch, _stroke(shape.neck_front + [0, band_w / px * 0.5 + 1], hw, scale, 1.2 * px))  # band's seam
+    band_seam = shape.neck_front + [0, band_w / px * 0.5 + 1]
+    stitch = np.maximum(stitch, _stroke(band_seam, hw, scale, 1.2 * px))
     shade *= 1 - 0.10 * stitch * alpha
-    if category == "long_sleeve":  # rib cuffs
+    if category == GarmentCategory.LONG_SLEEVE:  # rib cuffs
         for cuff, (a, b) in zip(shape.cuffs, shape.sleeve_axes):
             inward = (a - b) / np.linalg.norm(a - b)
             cuff_band = _fill([np.concatenate([cuff, (cuff + inward * 52)[::-1]])], hw, scale) * alpha
             shade *= 1 - cuff_band * (1 - 0.95 * rib)
     # Armhole seams and the slight step in shade between body and sleeves.
-    if category != "tank_top":
+    if category != GarmentCategory.TANK_TOP:
         for line in shape.armholes:
             seam = _stroke(line, hw, scale, 1.6 * px)
             shade *= 1 - 0.16 * _blur(seam, 0.8 * px) * alpha
@@ -468,7 +461,7 @@ def write_builtin_catalog(folder: Path) -> list[Path]:
         Image.fromarray(rgb).save(path, compress_level=3)  # level 6 is 2.5x slower for 8% smaller files
         Image.fromarray(mask).save(folder / "masks" / f"{entry.id}.png", optimize=True)
         written += [path, folder / "masks" / f"{entry.id}.png"]
-        meta[entry.id] = {"name": entry.name, "category": entry.category, "price": entry.price}
+        meta[entry.id] = {"name": entry.name, "category": entry.category.value, "price": entry.price}
     catalog = folder / "catalog.yaml"
     catalog.write_text(yaml.safe_dump({"garments": meta}, sort_keys=False, allow_unicode=True), encoding="utf-8")
     written.append(catalog)

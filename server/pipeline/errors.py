@@ -28,7 +28,7 @@ class NoGarmentFound(PipelineError):
     code = "no_garment"
 
 
-class UnsupportedCategory(PipelineError):
+class UnsupportedCategory(PipelineError, ValueError):
     code = "unsupported_category"
 
 

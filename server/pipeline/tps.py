@@ -1,4 +1,5 @@
-"""Thin-plate splines: the one implementation used by the embedded try-on and by ACGPN.
+"""Thin-plate splines (Bookstein, "Principal Warps: Thin-Plate Splines and the Decomposition of
+Deformations", IEEE TPAMI 1989): the one implementation used by the embedded try-on and by ACGPN.
 
 Two parts:
 
@@ -6,7 +7,9 @@ Two parts:
   a *backward* map: `fit_tps(src, dst)` returns f with f(dst_i) = src_i, so for every pixel of the output
   image `TPS.grid` tells which source pixel to sample (a `cv2.remap` map).
 * `tps_inverse_kernel` / `tps_coordinate_repr`: the constant tables of ACGPN's TPS grid generator
-  (spec §2.3), in normalised [-1, 1] align-corners coordinates with the radial basis ½·d²·ln d².
+  (the buffers of `TPSGridGen` in ACGPN_inference/tps_grid_gen.py of github.com/switchablenorms/
+  DeepFashion_Try_On, which comes from github.com/WarBean/tps_stn_pytorch), in normalised [-1, 1]
+  align-corners coordinates with the radial basis ½·d²·ln d² (docs/acgpn.md, "U").
 
 Radial basis of the general spline: U(r) = r²·log r² (0 at r = 0). The factor ½ the ACGPN tables use only
 rescales the fitted weights, not the interpolant.
@@ -144,7 +147,7 @@ def fit_tps(src_pts: np.ndarray, dst_pts: np.ndarray, regularization: float = 0.
     return TPS(centres=c, weights=coef[:n], affine=coef[n:], centre=centre, scale=scale)
 
 
-# ---- ACGPN's TPS grid generator tables (spec §2.3) -------------------------------------------------------
+# ---- ACGPN's TPS grid generator tables (official TPSGridGen, ACGPN_inference/tps_grid_gen.py) ----------
 
 def _acgpn_radial(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """ACGPN's basis ½·d²·ln d² between rows of a (M, 2) and b (N, 2) → (M, N)."""

@@ -12,9 +12,10 @@ import cv2
 import numpy as np
 
 from server.pipeline.preprocess.dataset import border_colour
+from server.pipeline.vocabulary import LIP_ARMS, Lip
 
 BACKDROP_DISTANCE = 25.0  # RGB distance from the backdrop's colour below which an unlabelled pixel is backdrop
-SKIN_LABELS = (13, 14, 15, 16, 17)  # LIP face, arms, legs
+SKIN_LABELS = (Lip.FACE, *LIP_ARMS, Lip.LEFT_LEG, Lip.RIGHT_LEG)
 CANVAS = (384, 512)  # (width, height): a kiosk photo at the preprocessing's working size, 3:4
 
 
@@ -23,8 +24,8 @@ def person_matte(rgb: np.ndarray, lip: np.ndarray) -> np.ndarray:
     distance = np.linalg.norm(rgb.astype(np.float32) - border_colour(rgb).astype(np.float32), axis=2)
     near_backdrop = distance < BACKDROP_DISTANCE
     # Labelled pixels on the parse's rim that have the backdrop's colour are backdrop (the parses run over).
-    rim = cv2.dilate((lip == 0).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
-    backdrop = near_backdrop & ((lip == 0) | rim)
+    rim = cv2.dilate((lip == Lip.BACKGROUND).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    backdrop = near_backdrop & ((lip == Lip.BACKGROUND) | rim)
     person = cv2.morphologyEx((~backdrop).astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
     return cv2.GaussianBlur(person.astype(np.float32), (3, 3), 0)
 
@@ -61,7 +62,7 @@ def compose(rgb: np.ndarray, lip: np.ndarray, background: np.ndarray, rng: np.ra
     width, height = CANVAS
     alpha = person_matte(rgb, lip)
     if rng.random() < 0.35:
-        skin = np.isin(lip, SKIN_LABELS) | ((lip == 0) & (alpha > 0.5))
+        skin = np.isin(lip, SKIN_LABELS) | ((lip == Lip.BACKGROUND) & (alpha > 0.5))
         rgb = _other_skin_tone(rgb, cv2.GaussianBlur(skin.astype(np.float32), (5, 5), 0), rng)
     scale = rng.uniform(0.6, 1.0) * height / rgb.shape[0]
     w, h = round(rgb.shape[1] * scale), round(rgb.shape[0] * scale)

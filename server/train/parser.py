@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -19,28 +20,30 @@ import torch
 from PIL import Image
 from torch.nn import functional as F
 
-from server.pipeline.preprocess.labels import LIP_TO_ACGPN
+from server.pipeline.preprocess.labels import LIP_TO_ACGPN_TABLE
 from server.pipeline.preprocess.parsing.learned import input_tensor
 from server.pipeline.preprocess.parsing.network import INPUTS, ParserNet
+from server.pipeline.vocabulary import LIP_CLOTHES, Acgpn, Coco18, Lip, mirrored
 from server.train import loop
 from server.train.checkpoint import load_checkpoint
 from server.train.parser_cache import open_cache
 
 # Mirror pairs: COCO-18 right/left joints, LIP-20 left/right arm, leg, shoe.
-COCO_MIRROR = [0, 1, 5, 6, 7, 2, 3, 4, 11, 12, 13, 8, 9, 10, 15, 14, 17, 16]
-LIP_MIRROR = torch.tensor([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 15, 14, 17, 16, 19, 18])
+COCO_MIRROR = [mirrored(k) for k in Coco18]  # a flip swaps left and right
+LIP_MIRROR = torch.tensor([mirrored(label) for label in Lip])
 # The ACGPN labels the try-on relies on, as docs/preprocessing.md reports them.
-REPORTED = {"hair": 1, "upper": 4, "pants": 8, "left_arm": 11, "face": 12, "right_arm": 13}
-# LIP-20 clothing: hat, glove, sunglasses, upper clothes, dress, coat, socks, pants, jumpsuit, scarf, skirt, shoes.
-CLOTHES = torch.zeros(20, dtype=torch.bool)
-CLOTHES[[1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 18, 19]] = True
+REPORTED = {"hair": Acgpn.HAIR, "upper": Acgpn.UPPER_CLOTHES, "pants": Acgpn.PANTS, "left_arm": Acgpn.LEFT_ARM,
+            "face": Acgpn.FACE, "right_arm": Acgpn.RIGHT_ARM}
+CLOTHES = torch.zeros(len(Lip), dtype=torch.bool)  # indexed by LIP label: what can be recoloured
+CLOTHES[[Lip.HAT, Lip.GLOVE, Lip.SUNGLASSES, *LIP_CLOTHES, Lip.SOCKS, Lip.PANTS, Lip.JUMPSUITS, Lip.SCARF, Lip.SKIRT,
+         Lip.LEFT_SHOE, Lip.RIGHT_SHOE]] = True
 RECOLOUR_P = 0.6
 
 
 class Batches:
     """The cached rows held in memory as tensors, served in a seeded per-epoch order."""
 
-    def __init__(self, cache: dict[str, np.ndarray], rows: np.ndarray) -> None:
+    def __init__(self, cache: Mapping[str, np.ndarray], rows: np.ndarray) -> None:
         self.rows = rows
         self.rgb = torch.from_numpy(np.ascontiguousarray(cache["rgb"][rows])).permute(0, 3, 1, 2)  # (N, 3, H, W)
         self.mask = torch.from_numpy(np.ascontiguousarray(cache["person_mask"][rows]))[:, None]  # (N, 1, H, W)
@@ -118,7 +121,7 @@ def forward(net: ParserNet, batch: dict[str, torch.Tensor], variant: str) -> tor
 def validate(net: ParserNet, data: Batches, variant: str, height: int) -> dict[str, float]:
     """IoU of each reported ACGPN label, intersections and unions summed over the validation rows."""
     net.eval()
-    acgpn = torch.from_numpy(LIP_TO_ACGPN)
+    acgpn = torch.from_numpy(LIP_TO_ACGPN_TABLE)
     inter, union = torch.zeros(14), torch.zeros(14)
     for start in range(0, len(data), 32):
         batch = at_height(data.take(torch.arange(start, min(start + 32, len(data)))), height)

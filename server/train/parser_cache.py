@@ -16,34 +16,37 @@ import json
 import multiprocessing
 import time
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
 from server.pipeline.preprocess.body import BodyModel
 from server.pipeline.preprocess.parsing.learned import NET_SIZE, crop_inputs, crop_labels
 from server.pipeline.preprocess.people import PeopleFinder
+from server.pipeline.vocabulary import Coco18
 from server.train.backgrounds import random_background
 from server.train.composite import CANVAS, compose
 from server.train.viton import DEFAULT_ROOT, VitonTrain
 
 W, H = NET_SIZE
-ARRAYS = {  # name: (per-row shape, dtype)
+Arrays = dict[str, tuple[tuple[int, ...], type[np.generic]]]  # name: (per-row shape, dtype)
+Mode = Literal["r", "r+", "w+"]
+ARRAYS: Arrays = {
     "rgb": ((H, W, 3), np.uint8),
     "person_mask": ((H, W), np.uint8),
     "face": ((H, W), np.uint8),
-    "keypoints": ((18, 3), np.float32),
+    "keypoints": ((len(Coco18), 3), np.float32),
     "target": ((H, W), np.uint8),
     "done": ((), np.int8),  # 1 = cached, -1 = MediaPipe found nobody (left out of training)
 }
 
 
-def open_cache(folder: Path, rows: int = 0, mode: str = "r") -> dict[str, np.ndarray]:
+def open_cache(folder: Path, rows: int = 0, mode: Mode = "r") -> dict[str, np.memmap]:
     """The cache's arrays as memory maps; with mode "w+" they are created for `rows` rows."""
     return open_arrays(folder, ARRAYS, rows, mode)
 
 
-def open_arrays(folder: Path, arrays: dict[str, tuple[tuple[int, ...], type]], rows: int = 0,
-                mode: str = "r") -> dict[str, np.ndarray]:
+def open_arrays(folder: Path, arrays: Arrays, rows: int = 0, mode: Mode = "r") -> dict[str, np.memmap]:
     """`arrays` ({name: (per-row shape, dtype)}) as .npy memory maps in `folder`; "w+" creates them."""
     folder = Path(folder)
     if mode == "w+":
@@ -106,7 +109,7 @@ def main() -> None:
     run_workers(_work, [(folder, args.data, todo[i::args.workers], args.seed) for i in range(args.workers)], folder)
 
 
-def flush(cache: dict[str, np.ndarray], progress: str = "") -> None:
+def flush(cache: dict[str, np.memmap], progress: str = "") -> None:
     """Write the memory maps' pages out (a killed worker keeps what it flushed); print `progress` if given."""
     for array in cache.values():
         array.flush()

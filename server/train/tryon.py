@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -23,8 +24,9 @@ import torch
 from PIL import Image
 from torch.nn import functional as F
 
-from server.pipeline.backends.learned.inputs import ARMS, CLOTHES, compose, network_input, skin_colour, to_unit
+from server.pipeline.backends.learned.inputs import LAYOUT, compose, network_input, skin_colour, to_unit
 from server.pipeline.backends.learned.network import TryOnNet
+from server.pipeline.vocabulary import LIP_ARMS, LIP_CLOTHES, Lip
 from server.train import loop
 from server.train.checkpoint import load_checkpoint
 from server.train.parser import COCO_MIRROR, LIP_MIRROR
@@ -36,13 +38,13 @@ ARM_WEIGHT = 2.0  # extra L1 weight on the target's arm pixels (skin is what a s
 SSIM_WEIGHT = 1.0
 LAYOUT_WEIGHT = 0.5
 KEEP_WEIGHT = 1.0
-GARMENT_AND_ARMS = (*CLOTHES, *ARMS)
+GARMENT_AND_ARMS = (*LIP_CLOTHES, *LIP_ARMS)
 
 
 class Pairs:
     """The cached rows held in memory as tensors."""
 
-    def __init__(self, people: dict[str, np.ndarray], tryon: dict[str, np.ndarray], rows: np.ndarray) -> None:
+    def __init__(self, people: Mapping[str, np.ndarray], tryon: Mapping[str, np.ndarray], rows: np.ndarray) -> None:
         self.rows = rows
         self.photo = torch.from_numpy(np.ascontiguousarray(people["rgb"][rows])).permute(0, 3, 1, 2)  # (N, 3, H, W)
         self.keypoints = torch.from_numpy(np.ascontiguousarray(people["keypoints"][rows]))  # (N, 18, 3)
@@ -97,9 +99,9 @@ def ssim_map(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 def layout_target(lip: torch.Tensor) -> torch.Tensor:
     """VITON's LIP-20 parse (B, H, W) → layout classes (`inputs.LAYOUT`) (B, H, W) int64."""
-    table = torch.zeros(20, dtype=torch.long)
-    table[list(CLOTHES)] = 1
-    table[14], table[15] = 2, 3
+    table = torch.zeros(len(Lip), dtype=torch.long)
+    table[list(LIP_CLOTHES)] = LAYOUT.index("garment")
+    table[Lip.LEFT_ARM], table[Lip.RIGHT_ARM] = LAYOUT.index("left_arm"), LAYOUT.index("right_arm")
     return table[lip.long()]
 
 
@@ -108,7 +110,7 @@ def run_net(net: TryOnNet, batch: dict[str, torch.Tensor]) -> dict[str, torch.Te
     x, region = network_input(batch["photo"], batch["lip"], batch["keypoints"], batch["warped"], batch["alpha"],
                               batch["skin"], batch.get("hide_arms"))
     with torch.autocast("cpu", torch.bfloat16):
-        render, keep, layout = net(x)
+        render, keep, layout = net.heads(x)
     photo, warped, alpha = to_unit(batch["photo"]), to_unit(batch["warped"]), batch["alpha"].float() / 255
     tryon = compose(photo, warped, alpha, render, keep, region)
     return {"tryon": tryon, "render": render, "keep": keep * alpha, "layout": layout, "region": region,
@@ -119,8 +121,8 @@ def losses(out: dict[str, torch.Tensor], batch: dict[str, torch.Tensor], vgg: Vg
            vgg_weight: float) -> dict[str, torch.Tensor]:
     region, photo = out["region"], out["photo"]
     area = region.sum().clamp(min=1)
-    arms = torch.isin(batch["target"], torch.tensor(ARMS, dtype=torch.uint8))[:, None].float()
-    garment = torch.isin(batch["target"], torch.tensor(CLOTHES, dtype=torch.uint8))[:, None].float()
+    arms = torch.isin(batch["target"], torch.tensor(LIP_ARMS, dtype=torch.uint8))[:, None].float()
+    garment = torch.isin(batch["target"], torch.tensor(LIP_CLOTHES, dtype=torch.uint8))[:, None].float()
     terms = {
         "l1": ((out["tryon"] - photo).abs().mean(1, keepdim=True) * region * (1 + ARM_WEIGHT * arms)).sum() / area,
         "ssim": SSIM_WEIGHT * ((1 - ssim_map(out["tryon"], photo)) * region).sum() / area,
@@ -142,21 +144,31 @@ def validate(net: TryOnNet, data: Pairs, height: int) -> dict[str, float]:
     for start in range(0, len(data), 32):
         batch = at_height(data.take(torch.arange(start, min(start + 32, len(data)))), height)
         out = run_net(net, batch)
-        tryon = ((out["tryon"] + 1) * 127.5).round().clamp(0, 255) / 127.5 - 1  # as the uint8 result
+        tryon = as_uint8(out["tryon"])
         smap = ssim_map(tryon, out["photo"])[:, 0]
-        garment = torch.isin(batch["target"], torch.tensor(CLOTHES, dtype=torch.uint8))
+        garment = torch.isin(batch["target"], torch.tensor(LIP_CLOTHES, dtype=torch.uint8))
         outside = ~torch.isin(batch["target"], torch.tensor(GARMENT_AND_ARMS, dtype=torch.uint8))
         mse = (((tryon - out["photo"]) * 127.5) ** 2).mean(1)
         for i in range(len(tryon)):
             if garment[i].any():
                 ssims.append(float(smap[i][garment[i]].mean()))
-            psnrs.append(float(10 * torch.log10(255 ** 2 / mse[i][outside[i]].mean().clamp(min=1e-3))))
+            psnrs.append(psnr(mse[i][outside[i]]))
         inside = out["region"][:, 0] > 0
         correct += float((out["layout"].argmax(1) == layout_target(batch["target"]))[inside].sum())
         counted += float(inside.sum())
     net.train()
     return {"ssim_garment": float(np.mean(ssims)), "psnr_outside": float(np.mean(psnrs)),
             "layout_accuracy": correct / max(counted, 1)}
+
+
+def as_uint8(image: torch.Tensor) -> torch.Tensor:
+    """[-1, 1] → the same range, rounded as the uint8 result is."""
+    return ((image + 1) * 127.5).round().clamp(0, 255) / 127.5 - 1
+
+
+def psnr(squared_errors: torch.Tensor) -> float:
+    """PSNR (dB) of squared errors in 0..255 units."""
+    return float(10 * torch.log10(255 ** 2 / squared_errors.mean().clamp(min=1e-3)))
 
 
 @torch.inference_mode()
@@ -215,7 +227,7 @@ def main() -> None:
         if args.hide_arms:
             batch["hide_arms"] = torch.rand(args.batch, generator=generator) < args.hide_arms
         terms = losses(run_net(net, batch), batch, vgg, args.vgg)
-        loss = sum(terms.values())
+        loss = sum(terms.values(), torch.zeros(()))
         loop.optimise(optimiser, loss, state, steps, args)
         history.append({k: v.item() for k, v in terms.items()})
         final = state["step"] == steps

@@ -22,21 +22,22 @@ from server.pipeline.backends.embedded.body_targets import body_targets
 from server.pipeline.backends.embedded.warp import prepare_garment, warp_garment
 from server.pipeline.backends.learned.inputs import NET_SIZE, garment_layer
 from server.pipeline.preprocess.parsing.learned import WEIGHTS, LearnedParser, ParserInputs
-from server.train.parser_cache import flush, open_arrays, rows_to_do, run_workers
+from server.pipeline.vocabulary import Coco18, GarmentCategory
+from server.train.parser_cache import Arrays, Mode, flush, open_arrays, rows_to_do, run_workers
 from server.train.parser_cache import open_cache as open_parser_cache
 from server.train.viton import DEFAULT_ROOT, VitonTrain
 
 W, H = NET_SIZE
-ARRAYS = {  # name: (per-row shape, dtype)
+ARRAYS: Arrays = {  # name: (per-row shape, dtype)
     "lip": ((H, W), np.uint8),  # the project's parse
     "warped": ((H, W, 3), np.uint8),  # the classical warp of the person's own garment
     "alpha": ((H, W), np.uint8),
     "done": ((), np.int8),  # 1 = cached, -1 = not in the parser cache or the classical warp refused it
 }
-HIPS = (8, 11)
+HIPS = (Coco18.R_HIP, Coco18.L_HIP)
 
 
-def open_cache(folder: Path, rows: int = 0, mode: str = "r") -> dict[str, np.ndarray]:
+def open_cache(folder: Path, rows: int = 0, mode: Mode = "r") -> dict[str, np.memmap]:
     """The cache's arrays as memory maps; with mode "w+" they are created for `rows` rows."""
     return open_arrays(folder, ARRAYS, rows, mode)
 
@@ -72,9 +73,9 @@ def _work(args: tuple[Path, Path, Path, list[int]]) -> int:
         keypoints[:, 1] *= H
         mask = masks[row].astype(np.uint8) * 255
         try:
-            prepared = prepare_garment(viton.garment(viton.ids[row]), mask, "tshirt")
-            torso, sleeves = warp_garment(prepared, body_targets(prepared.landmarks, mask, keypoints, lip, "tshirt"),
-                                          (H, W))
+            prepared = prepare_garment(viton.garment(viton.ids[row]), mask, GarmentCategory.TSHIRT)
+            targets = body_targets(prepared.landmarks, mask, keypoints, lip, GarmentCategory.TSHIRT)
+            torso, sleeves = warp_garment(prepared, targets, (H, W))
         except Exception as error:  # the classical backend refuses this pair (no shoulders, no garment outline)
             print(f"row {row}: {type(error).__name__}: {error}", flush=True)
             cache["done"][row] = -1

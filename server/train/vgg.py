@@ -1,6 +1,10 @@
-"""ImageNet VGG16 features (Simonyan & Zisserman, ICLR 2015) for a perceptual training loss (Johnson et al.,
-ECCV 2016), from the Keras weights in ../shared/models (CC BY 4.0, Visual Geometry Group, Oxford). Training
-only: the try-on never runs it.
+"""ImageNet VGG16 features (Simonyan & Zisserman, "Very Deep Convolutional Networks for Large-Scale Image
+Recognition", ICLR 2015) for a perceptual training loss (Johnson et al., "Perceptual Losses for Real-Time
+Style Transfer and Super-Resolution", ECCV 2016). The weights are the convolution base of Keras' ImageNet
+VGG16 (`keras.applications.VGG16`, github.com/keras-team/keras-applications, vgg16.py; the authors' weights,
+CC BY 4.0, Visual Geometry Group, Oxford): a float16 .npz of block1_conv1 … block4_conv3, keyed
+"<Keras layer name>.weight" / ".bias" in PyTorch's Conv2d layout, for inputs in Keras' "caffe" convention
+(BGR, 0..255, mean subtracted). Training only: the try-on never runs it.
 """
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+# The converted Keras weights described above, where the training data lives (not in the repository).
 DEFAULT_WEIGHTS = Path(__file__).resolve().parents[2].parent / "shared" / "models" / "vgg16_imagenet_to_relu4_3.npz"
 # Blocks up to relu3_3 (the deeper ones cost most and add little at 256×192): (name, in, out) per conv.
 CONVS = (("block1_conv1", 3, 64), ("block1_conv2", 64, 64),
@@ -25,14 +30,14 @@ class Vgg16Loss(nn.Module):
     """L1 between VGG16 relu1_2, relu2_2 and relu3_3 features of two RGB images in [-1, 1], each relative to
     the target's mean feature size (the three taps count alike), averaged."""
 
+    mean: torch.Tensor  # (1, 3, 1, 1) Caffe BGR mean
+
     def __init__(self, weights: Path = DEFAULT_WEIGHTS) -> None:
         super().__init__()
         blob = np.load(weights)
         self.convs = nn.ModuleDict({name: nn.Conv2d(c_in, c_out, 3, padding=1) for name, c_in, c_out in CONVS})
-        with torch.no_grad():
-            for name, conv in self.convs.items():
-                conv.weight.copy_(torch.from_numpy(blob[f"{name}.weight"].astype(np.float32)))
-                conv.bias.copy_(torch.from_numpy(blob[f"{name}.bias"].astype(np.float32)))
+        keys = [f"{name}.{kind}" for name, _, _ in CONVS for kind in ("weight", "bias")]
+        self.convs.load_state_dict({key: torch.from_numpy(blob[key].astype(np.float32)) for key in keys})
         self.requires_grad_(False)
         self.register_buffer("mean", torch.tensor(CAFFE_MEAN_BGR).view(1, 3, 1, 1))
 

@@ -1,6 +1,11 @@
-"""The VITON training split as published in ../shared/data/viton_train (CP-VTON layout, 192×256), read in
-place from its zip files. VITON (Han et al., CVPR 2018) is for non-commercial research use only: nothing read
-here is ever written into the repository.
+"""The VITON training split in the CP-VTON layout (192×256), read in place from its zip files.
+
+VITON: Han et al., "VITON: An Image-based Virtual Try-on Network", CVPR 2018 (github.com/xthan/VITON);
+it is for non-commercial research use only: nothing read here is ever written into the repository. CP-VTON
+(Wang et al., "Toward Characteristic-Preserving Image-based Virtual Try-On Network", ECCV 2018,
+github.com/sergeywong/cp-vton) re-published it with a `pairs.txt` of "<id>_0.jpg <id>_1.jpg" lines and
+per-kind folders; here each folder is a zip: image.zip (persons <id>_0.jpg), parse.zip (their LIP-20
+parses, palette PNGs <id>_0.png), cloth.zip (the in-shop garment <id>_1.jpg).
 """
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+# The VITON training split (pairs.txt and the zips above), where the training data lives (not in the repository).
 DEFAULT_ROOT = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "viton_train"
 VALIDATION_SIZE = 500  # the last ids of pairs.txt: never trained on
 

@@ -1,4 +1,6 @@
-"""ACGPN test fixtures: the parity kit from ../shared and seeded checkpoints generated once per session."""
+"""ACGPN test fixtures: the parity kit (research-only data found through the `shared_dir` fixture: a
+seeded-weights recipe, the state_dict manifest of the official checkpoints, golden outputs of the official
+code and their checker) and seeded checkpoints generated once per session."""
 from __future__ import annotations
 
 import importlib.util
@@ -16,6 +18,7 @@ def acgpn_kit(shared_dir: Path):
     """The parity kit's seeded_weights module."""
     path = shared_dir / "acgpn" / "parity" / "seeded_weights.py"
     spec = importlib.util.spec_from_file_location("acgpn_seeded_weights", path)
+    assert spec is not None and spec.loader is not None, path
     kit = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(kit)
     return kit

@@ -7,6 +7,7 @@ import pytest
 from common.config.server import AcgpnConfig
 from server.pipeline.backends.acgpn import AcgpnBackend
 from server.pipeline.types import GarmentAnalysis, PersonAnalysis
+from server.pipeline.vocabulary import Acgpn, Coco18, Lip
 
 
 @pytest.fixture(scope="module")
@@ -18,18 +19,20 @@ def _person():
     h, w = 720, 1280  # landscape: not 3:4
     rng = np.random.default_rng(0)
     image = rng.integers(0, 255, (h, w, 3), dtype=np.uint8)
-    labels = np.zeros((h, w), np.uint8)
-    labels[60:200, 590:690] = 12
-    labels[30:60, 590:690] = 1
-    labels[200:520, 500:780] = 4
-    labels[220:480, 460:500] = 11
-    labels[220:480, 780:820] = 13
-    labels[520:700, 520:760] = 8
-    kp = np.zeros((18, 3), np.float32)
-    kp[0], kp[1], kp[2], kp[5] = (640, 130, 1), (640, 210, 1), (560, 215, 1), (720, 215, 1)
-    kp[8], kp[11], kp[9], kp[12] = (580, 500, 1), (700, 500, 1), (580, 640, 1), (700, 640, 1)
-    return PersonAnalysis(image=image, keypoints=kp, lip=np.zeros((h, w), np.uint8), labels=labels,
-                          person_mask=(labels > 0).astype(np.float32))
+    labels = np.full((h, w), Acgpn.BACKGROUND, np.uint8)
+    labels[60:200, 590:690] = Acgpn.FACE
+    labels[30:60, 590:690] = Acgpn.HAIR
+    labels[200:520, 500:780] = Acgpn.UPPER_CLOTHES
+    labels[220:480, 460:500] = Acgpn.LEFT_ARM
+    labels[220:480, 780:820] = Acgpn.RIGHT_ARM
+    labels[520:700, 520:760] = Acgpn.PANTS
+    kp = np.zeros((len(Coco18), 3), np.float32)
+    kp[Coco18.NOSE], kp[Coco18.NECK] = (640, 130, 1), (640, 210, 1)
+    kp[Coco18.R_SHOULDER], kp[Coco18.L_SHOULDER] = (560, 215, 1), (720, 215, 1)
+    kp[Coco18.R_HIP], kp[Coco18.L_HIP] = (580, 500, 1), (700, 500, 1)
+    kp[Coco18.R_KNEE], kp[Coco18.L_KNEE] = (580, 640, 1), (700, 640, 1)
+    return PersonAnalysis(image=image, keypoints=kp, lip=np.full((h, w), Lip.BACKGROUND, np.uint8), labels=labels,
+                          person_mask=(labels > Acgpn.BACKGROUND).astype(np.float32))
 
 
 def _garment():

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from server.pipeline.acgpn.official_data import load_official_sample
+from server.pipeline.vocabulary import Acgpn
 
 PERSON, GARMENT = "000038_0.jpg", "000010_1.jpg"
 
@@ -28,10 +29,11 @@ def test_loader_tensors_equal_the_official_ones_bit_for_bit(fixture_and_sample, 
 def test_derived_person_masks_equal_the_official_ones(fixture_and_sample):
     fixture, s = fixture_and_sample
     label = s.label.numpy()
-    np.testing.assert_array_equal((label == 4).astype(np.uint8), fixture["mask_clothes"])
-    np.testing.assert_array_equal((label > 0).astype(np.uint8), fixture["mask_fore"])
-    np.testing.assert_array_equal(s.image.numpy() * (label > 0), fixture["img_fore"])
-    merged = np.where(np.isin(label, (7, 11, 13)), 4, label).astype(np.uint8)
+    np.testing.assert_array_equal((label == Acgpn.UPPER_CLOTHES).astype(np.uint8), fixture["mask_clothes"])
+    np.testing.assert_array_equal((label > Acgpn.BACKGROUND).astype(np.uint8), fixture["mask_fore"])
+    np.testing.assert_array_equal(s.image.numpy() * (label > Acgpn.BACKGROUND), fixture["img_fore"])
+    arms_and_noise = (Acgpn.NOISE, Acgpn.LEFT_ARM, Acgpn.RIGHT_ARM)
+    merged = np.where(np.isin(label, arms_and_noise), Acgpn.UPPER_CLOTHES, label).astype(np.uint8)
     np.testing.assert_array_equal(merged, fixture["all_clothes_label"])
     em = (s.edge.numpy() > 0.5)
     np.testing.assert_array_equal(em.astype(np.uint8), fixture["pre_clothes_mask"])

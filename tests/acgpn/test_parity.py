@@ -1,4 +1,5 @@
-"""Parity with the official code on the visible golden pairs (parity kit, ../shared/acgpn/parity).
+"""Parity with the official code on the visible golden pairs (the parity kit's golden outputs, made by the
+official ACGPN_inference code, and its checker; research-only data found through the `shared_dir` fixture).
 
 Runs the CLI exactly as the kit's README does (seeded weights, seeded noise, --raw --dump, float64 and
 float32) and judges the dumps with the kit's own checker rules.

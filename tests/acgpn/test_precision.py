@@ -9,6 +9,7 @@ from server.pipeline.acgpn.checkpoints import load_networks
 from server.pipeline.acgpn.model import ACGPN, AcgpnInputs
 from server.pipeline.acgpn.noise import request_noise
 from server.pipeline.acgpn.precision import cpu_flags, use_bf16_after_g1
+from server.pipeline.vocabulary import Acgpn, Coco18
 
 CPU = torch.device("cpu")
 
@@ -40,12 +41,13 @@ def test_bf16_after_g1_keeps_g1_and_the_warp_geometry_in_float32(seeded_checkpoi
     assert {p.dtype for p in (*m16.g1.parameters(), *m16.u.stn.parameters(), *m16.u.stn.buffers())} == {torch.float32}
     assert {p.dtype for net in (m16.g2, m16.g, m16.u.conv1, m16.u.conv9) for p in net.parameters()} == {torch.bfloat16}
     g = torch.Generator().manual_seed(0)
-    label = torch.zeros(1, 1, 256, 192)
-    label[:, :, 20:60, 70:120], label[:, :, 60:200, 40:150], label[:, :, 200:, 50:140] = 12, 4, 8
+    label = torch.full((1, 1, 256, 192), float(Acgpn.BACKGROUND))
+    label[:, :, 20:60, 70:120], label[:, :, 60:200, 40:150] = Acgpn.FACE, Acgpn.UPPER_CLOTHES
+    label[:, :, 200:, 50:140] = Acgpn.PANTS
     edge = torch.zeros(1, 1, 256, 192)
     edge[:, :, 30:230, 30:160] = 1
     x = AcgpnInputs(label, torch.rand(1, 3, 256, 192, generator=g) * 2 - 1,
-                    torch.rand(1, 3, 256, 192, generator=g) * 2 - 1, edge, -torch.ones(1, 18, 256, 192),
+                    torch.rand(1, 3, 256, 192, generator=g) * 2 - 1, edge, -torch.ones(1, len(Coco18), 256, 192),
                     tuple(request_noise(0, 1)))
     with torch.inference_mode():
         a, b = m32(x), m16(x)

@@ -10,20 +10,19 @@ import yaml
 
 from server.catalog.generate import (
     BUILTIN_CATALOG,
-    LANDMARK_NAMES,
     PATTERNS,
     garment_landmarks,
     make_garment,
     write_builtin_catalog,
 )
-from server.pipeline.types import GARMENT_CATEGORIES
+from server.pipeline.vocabulary import GarmentCategory, GarmentLandmark
 
 SMALL = (384, 512)  # half size keeps the tests fast; shapes scale with size
 
 
 @pytest.fixture(scope="module")
 def garments() -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    return {c: make_garment(c, colour=(40, 60, 120), size=SMALL) for c in GARMENT_CATEGORIES}
+    return {c: make_garment(c, colour=(40, 60, 120), size=SMALL) for c in tuple(GarmentCategory)}
 
 
 def test_image_and_mask_have_the_requested_size_and_types(garments):
@@ -56,7 +55,7 @@ def test_sleeves_make_long_sleeve_wider_than_tshirt_wider_than_tank_top(garments
     # The band from the armpit down to the tee's sleeve openings: where sleeves stick out.
     lm = garment_landmarks("tshirt", SMALL)
     y0, y1 = lm["shoulder_l"][1], SMALL[1] * 0.75
-    widths = {c: _widest_row(garments[c][1], y0, y1) for c in GARMENT_CATEGORIES}
+    widths = {c: _widest_row(garments[c][1], y0, y1) for c in tuple(GarmentCategory)}
     assert widths["long_sleeve"] > widths["tshirt"] > widths["tank_top"]
 
 
@@ -65,20 +64,20 @@ def test_long_sleeves_reach_further_down_than_short_sleeves(garments):
     assert long_lm["sleeve_l_in"][1] > tee_lm["sleeve_l_in"][1] + SMALL[1] * 0.2
 
 
-@pytest.mark.parametrize("category", GARMENT_CATEGORIES)
+@pytest.mark.parametrize("category", tuple(GarmentCategory))
 def test_landmarks_lie_on_or_inside_the_mask(garments, category):
     mask = cv2.dilate(garments[category][1], np.ones((5, 5), np.uint8))  # "on" the edge: within 2 px
     lm = garment_landmarks(category, SMALL)
-    assert tuple(lm) == LANDMARK_NAMES
+    assert tuple(lm) == tuple(GarmentLandmark)
     for name, (x, y) in lm.items():
         assert mask[int(round(y)), int(round(x))] == 255, name
 
 
 def test_landmarks_are_mirror_symmetric_and_left_is_image_left():
     w, h = SMALL
-    for category in GARMENT_CATEGORIES:
+    for category in tuple(GarmentCategory):
         lm = garment_landmarks(category, SMALL)
-        for left in [n for n in LANDMARK_NAMES if "_l" in n]:
+        for left in [n for n in tuple(GarmentLandmark) if "_l" in n]:
             right = left.replace("_l", "_r")
             assert lm[left][0] < w / 2 < lm[right][0]
             assert lm[left][0] == pytest.approx(w - lm[right][0]) and lm[left][1] == pytest.approx(lm[right][1])
@@ -89,7 +88,7 @@ def test_landmarks_are_mirror_symmetric_and_left_is_image_left():
 def test_landmarks_scale_with_size():
     a = garment_landmarks("tshirt", (768, 1024))
     b = garment_landmarks("tshirt", (384, 512))
-    for name in LANDMARK_NAMES:
+    for name in tuple(GarmentLandmark):
         assert b[name] == pytest.approx((a[name][0] / 2, a[name][1] / 2))
 
 
@@ -155,7 +154,7 @@ def test_builtin_catalog_ids_are_valid_and_unique():
     ids = [e.id for e in BUILTIN_CATALOG]
     assert len(ids) == len(set(ids)) >= 10  # the earlier mobile app picks garments 0-9
     assert all(re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", i) for i in ids)
-    assert {e.category for e in BUILTIN_CATALOG} == set(GARMENT_CATEGORIES)
+    assert {e.category for e in BUILTIN_CATALOG} == set(tuple(GarmentCategory))
     assert any(min(e.colour) > 235 for e in BUILTIN_CATALOG)  # white-on-near-white must stay covered
 
 

@@ -10,9 +10,10 @@ from server.pipeline.backends.base import TryOnBackend
 from server.pipeline.backends.embedded import EmbeddedBackend
 from server.pipeline.errors import UnsupportedCategory
 from server.pipeline.types import GarmentAnalysis
+from server.pipeline.vocabulary import LIP_ARMS, LIP_CLOTHES, Lip
 from tests.conftest import NAVY
 
-GARMENT_AND_ARMS = (5, 6, 7, 14, 15)
+GARMENT_AND_ARMS = (*LIP_CLOTHES, *LIP_ARMS)
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +51,7 @@ def test_the_torso_turns_navy(astronaut_person, navy_tee_result):
     sw = abs(x1 - x0)
     chest = np.zeros(astronaut_person.lip.shape, bool)
     chest[int(y0 + 0.15 * sw):int(y0 + 0.9 * sw), int(min(x0, x1) + 0.1 * sw):int(max(x0, x1) - 0.1 * sw)] = True
-    chest &= astronaut_person.lip == 5
+    chest &= astronaut_person.lip == Lip.UPPER_CLOTHES
     lab = rgb2lab(navy_tee_result.image[chest][None] / 255.0)[0]
     navy = rgb2lab(np.array([[NAVY]], np.float64) / 255.0)[0, 0]
     close = deltaE_ciede2000(lab, np.broadcast_to(navy, lab.shape)) < 20
@@ -80,7 +81,7 @@ def test_every_top_category_dresses_the_torso(backend, astronaut_person, garment
     colour = (20, 140, 60)
     result = backend.try_on(astronaut_person, garment(category, colour))
     changed = np.abs(result.image.astype(int) - astronaut_person.image.astype(int)).max(-1) > 30
-    clothes = astronaut_person.lip == 5
+    clothes = astronaut_person.lip == Lip.UPPER_CLOTHES
     assert changed[clothes].mean() > 0.4
 
 

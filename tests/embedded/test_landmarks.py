@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 
 from server.catalog.generate import garment_landmarks
-from server.pipeline.backends.embedded.landmarks import LANDMARK_NAMES, _convexity_defects, find_landmarks, has_sleeves
+from server.pipeline.backends.embedded.landmarks import _convexity_defects, find_landmarks, has_sleeves
 from server.pipeline.errors import NoGarmentFound
+from server.pipeline.vocabulary import GarmentLandmark
 
 # Tolerance as a share of the garment's height. The neck points are the loosest: the generator puts neck_l/r
 # under the collar rib, the mask's top is the rib's top.
@@ -22,8 +23,8 @@ def test_landmarks_match_the_generator(garment, category, pattern):
     truth = garment_landmarks(category)
     ys = np.nonzero(g.mask)[0]
     height = ys.max() - ys.min()
-    assert set(found) == set(LANDMARK_NAMES)
-    errors = {k: float(np.linalg.norm(found[k] - np.asarray(truth[k]))) / height for k in LANDMARK_NAMES}
+    assert set(found) == set(GarmentLandmark)
+    errors = {k: float(np.linalg.norm(found[k] - np.asarray(truth[k]))) / height for k in GarmentLandmark}
     wrong = {k: round(e, 3) for k, e in errors.items() if e > TOLERANCE.get(k, DEFAULT_TOLERANCE)}
     assert not wrong, f"landmarks off (share of garment height): {wrong}"
 
@@ -45,7 +46,7 @@ def test_a_hem_far_off_the_middle_still_gives_every_landmark():
     mask = np.zeros((256, 192), np.uint8)
     mask[40:150, 10:182] = 255  # shoulders, sleeves and chest across the whole width
     mask[150:240, 10:50] = 255  # the lower part only at the far left
-    assert set(find_landmarks(mask, "tshirt")) == set(LANDMARK_NAMES)
+    assert set(find_landmarks(mask, "tshirt")) == set(GarmentLandmark)
 
 
 def test_an_outline_crossing_itself_has_no_defects_rather_than_an_opencv_error():

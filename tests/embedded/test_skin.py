@@ -8,6 +8,7 @@ import pytest
 
 from server.pipeline.backends.embedded import EmbeddedBackend
 from server.pipeline.backends.embedded.skin import neck_zone, skin_colour
+from server.pipeline.vocabulary import Lip
 
 WHITE = (240, 240, 235)
 
@@ -32,7 +33,7 @@ def synthesised(astronaut_person, tank_result):
     colour = skin_colour(person.image, person.lip)
     near_skin = np.abs(tank_result.image.astype(np.float32) - colour).max(-1) < 45
     was_not = np.abs(person.image.astype(np.float32) - colour).max(-1) > 60
-    region = (near_skin & was_not & (person.lip == 5)).astype(np.uint8)
+    region = (near_skin & was_not & (person.lip == Lip.UPPER_CLOTHES)).astype(np.uint8)
     return cv2.erode(region, np.ones((9, 9), np.uint8)).astype(bool)
 
 
@@ -41,7 +42,7 @@ def test_a_tank_top_bares_skin_in_the_shoppers_colour(astronaut_person, synthesi
 
 
 def test_synthesised_skin_has_a_grain_like_the_face(astronaut_person, tank_result, synthesised):
-    face = cv2.erode((astronaut_person.lip == 13).astype(np.uint8), np.ones((15, 15), np.uint8)).astype(bool)
+    face = cv2.erode((astronaut_person.lip == Lip.FACE).astype(np.uint8), np.ones((15, 15), np.uint8)).astype(bool)
     face_grain = _grain(astronaut_person.image, face)
     skin_grain = _grain(tank_result.image, synthesised)
     assert face_grain > 0.005

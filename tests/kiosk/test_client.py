@@ -6,6 +6,7 @@ import json
 import socket
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +25,7 @@ from tests.conftest import REPO, person_photo_768x1024
 SPEC = REPO / "server" / "openapi.yaml"
 
 
-def serve(wsgi_app) -> tuple[str, callable]:
+def serve(wsgi_app) -> tuple[str, Callable[[], None]]:
     server = make_server("127.0.0.1", 0, wsgi_app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return f"http://127.0.0.1:{server.server_port}", server.shutdown
@@ -119,7 +120,8 @@ def test_unknown_garment_is_rejected_404(live_server, person):
 
 
 def test_token_is_sent_when_configured(server_config):
-    config = server_config.model_copy(update={"server": server_config.server.model_copy(update={"auth_token": "s3cret"})})
+    with_token = server_config.server.model_copy(update={"auth_token": "s3cret"})
+    config = server_config.model_copy(update={"server": with_token})
     app = create_app(config, load="none")
     url, stop = serve(app)
     try:
@@ -153,7 +155,8 @@ class FirstRequestTo:
     """WSGI: the first request goes to `first` (a real app still loading), the rest to `then`."""
 
     def __init__(self, first, then) -> None:
-        self.first, self.then, self.arrivals = first, then, []
+        self.first, self.then = first, then
+        self.arrivals: list[float] = []
 
     def __call__(self, environ, start_response):
         self.arrivals.append(time.monotonic())

@@ -18,7 +18,8 @@ from kiosk.camera import FrameReader
 from kiosk.camera.file_camera import FileCamera
 from kiosk.catalog_cache import Catalog
 from kiosk.client import Garment, RequestRejected, ServerBusy, ServerUnreachable, TryOnReply
-from kiosk.gui.flow import ERROR_RECOVER_S, RETRY_CAP_S, Booth
+from kiosk.gui.flow import ERROR_RECOVER_S, RETRY_CAP_S, Booth, BoothState
+from kiosk.gui.names import StateName, Tap
 from kiosk.gui.states import Event
 
 GARMENT = Garment("navy-tee", "Navy Crew Tee", "tshirt", "€19.90", "/v1/garments/navy-tee/thumbnail")
@@ -88,18 +89,48 @@ def wait_for(condition, booth: Booth | None = None, limit_s: float = 10.0) -> No
         time.sleep(0.01)
 
 
+UNDECLARED: list[tuple[str, str]] = []  # state changes the tests made that no state declares
+
+
+@pytest.fixture(autouse=True)
+def every_move_is_declared():
+    """The graph that test_flow_graph.py walks is the one these tests go through: every state change they
+    make is one the state declares (or the return to idle after inactivity)."""
+    UNDECLARED.clear()
+    yield
+    assert not UNDECLARED
+
+
 def make_booth(config, camera, *, try_on=reply, load_catalog=lambda: CATALOG) -> Booth:
     booth = Booth(config, RecordingView(), camera, load_catalog=load_catalog, try_on=try_on, clock=Clock())
+    states = booth.machine.states
+
+    def check(previous: str, new: str) -> None:
+        state = states.get(previous)  # none when starting or when the failsafe takes over
+        if isinstance(state, BoothState) and new not in state.leads_to | {StateName.IDLE}:
+            UNDECLARED.append((previous, new))
+
+    booth.machine.on_change = check
     booth.start()
     return booth
+
+
+def view_of(booth: Booth) -> RecordingView:
+    assert isinstance(booth.view, RecordingView)
+    return booth.view
+
+
+def clock_of(booth: Booth) -> Clock:
+    assert isinstance(booth.clock, Clock)
+    return booth.clock
 
 
 def to_sending(booth: Booth) -> None:
     booth.handle(Event("tap"))
     wait_for(lambda: booth.catalog is not None, booth)
-    booth.handle(Event("tap", "garment:navy-tee"))
-    booth.handle(Event("tap", "capture"))
-    booth.clock.now += booth.config.countdown_s
+    booth.handle(Event("tap", f"{Tap.GARMENT}:{GARMENT.id}"))
+    booth.handle(Event("tap", Tap.CAPTURE))
+    clock_of(booth).now += booth.config.countdown_s
     booth.pump()
 
 
@@ -107,8 +138,8 @@ def test_a_shopper_goes_from_attract_screen_to_the_result(kiosk_config, camera):
     booth = make_booth(kiosk_config, camera)
     assert booth.view.last[0] == "attract"
     to_sending(booth)
-    assert booth.machine.name == "sending"
-    wait_for(lambda: booth.machine.name == "result", booth)
+    assert booth.machine.name == StateName.SENDING
+    wait_for(lambda: booth.machine.name == StateName.RESULT, booth)
     assert booth.view.last == ("result", "after")
 
 
@@ -125,7 +156,7 @@ def test_countdown_shows_three_two_one(kiosk_config, camera):
     booth = make_booth(kiosk_config, camera)
     booth.handle(Event("tap"))
     wait_for(lambda: booth.catalog is not None, booth)
-    booth.handle(Event("tap", "garment:navy-tee"))
+    booth.handle(Event("tap", f"{Tap.GARMENT}:{GARMENT.id}"))
     booth.handle(Event("button"))  # the hardware button or capture key
     for _ in range(3):
         booth.pump()
@@ -136,43 +167,43 @@ def test_countdown_shows_three_two_one(kiosk_config, camera):
 def test_no_touch_for_idle_timeout_goes_back_to_attract_and_drops_the_photo(kiosk_config, camera):
     booth = make_booth(kiosk_config, camera)
     to_sending(booth)
-    wait_for(lambda: booth.machine.name == "result", booth)
+    wait_for(lambda: booth.machine.name == StateName.RESULT, booth)
     booth.clock.now += kiosk_config.idle_timeout_s + 1
     booth.pump()
-    assert (booth.machine.name, booth.session.photo, booth.session.result) == ("idle", None, None)
+    assert (booth.machine.name, booth.session.photo, booth.session.result) == (StateName.IDLE, None, None)
 
 
 def test_touches_keep_the_session_alive(kiosk_config, camera):
     booth = make_booth(kiosk_config, camera)
     to_sending(booth)
-    wait_for(lambda: booth.machine.name == "result", booth)
+    wait_for(lambda: booth.machine.name == StateName.RESULT, booth)
     for _ in range(3):
         booth.clock.now += kiosk_config.idle_timeout_s * 0.6
-        booth.handle(Event("tap", "toggle"))
+        booth.handle(Event("tap", Tap.TOGGLE))
         booth.pump()
-    assert booth.machine.name == "result"
+    assert booth.machine.name == StateName.RESULT
 
 
 def test_cancel_while_sending_returns_to_preview_and_ignores_the_late_answer(kiosk_config, camera):
     release = threading.Event()
     booth = make_booth(kiosk_config, camera, try_on=lambda p, g: release.wait(5) and reply(p, g))
     to_sending(booth)
-    booth.handle(Event("tap", "cancel"))
+    booth.handle(Event("tap", Tap.CANCEL))
     release.set()
     time.sleep(0.2)
     booth.pump()
-    assert booth.machine.name == "preview"
+    assert booth.machine.name == StateName.PREVIEW
 
 
 def test_another_garment_is_sent_with_the_same_photo_without_a_new_picture(kiosk_config, camera):
     sent: list[tuple[np.ndarray, str]] = []
     booth = make_booth(kiosk_config, camera, try_on=lambda p, g: sent.append((p, g)) or reply(p, g))
     to_sending(booth)
-    wait_for(lambda: booth.machine.name == "result", booth)
-    booth.handle(Event("tap", "another"))
+    wait_for(lambda: booth.machine.name == StateName.RESULT, booth)
+    booth.handle(Event("tap", Tap.ANOTHER))
     assert booth.view.last[1]["has_photo"]
     wait_for(lambda: booth.catalog is not None, booth)
-    booth.handle(Event("tap", "garment:navy-tee"))
+    booth.handle(Event("tap", f"{Tap.GARMENT}:{GARMENT.id}"))
     wait_for(lambda: len(sent) == 2, booth)
     assert sent[0][0] is sent[1][0]
 
@@ -188,19 +219,19 @@ def test_unreachable_server_says_when_it_retries_and_then_resends(kiosk_config, 
 
     booth = make_booth(kiosk_config, camera, try_on=flaky)
     to_sending(booth)
-    wait_for(lambda: booth.machine.name == "unreachable", booth)
+    wait_for(lambda: booth.machine.name == StateName.UNREACHABLE, booth)
     notice = booth.view.last[1]
-    assert "Trying again in" in notice["body"] and "browse" in notice["actions"]
+    assert "Trying again in" in notice["body"] and Tap.BROWSE in notice["actions"]
     booth.clock.now += RETRY_CAP_S
-    wait_for(lambda: booth.machine.name == "result", booth)
+    wait_for(lambda: booth.machine.name == StateName.RESULT, booth)
 
 
 def test_catalog_stays_browsable_while_the_server_is_unreachable(kiosk_config, camera):
     booth = make_booth(kiosk_config, camera, try_on=lambda p, g: (_ for _ in ()).throw(ServerUnreachable("down")))
     to_sending(booth)
-    wait_for(lambda: booth.machine.name == "unreachable", booth)
-    booth.handle(Event("tap", "browse"))
-    assert booth.machine.name == "catalog" and booth.view.last[1]["catalog"] is CATALOG
+    wait_for(lambda: booth.machine.name == StateName.UNREACHABLE, booth)
+    booth.handle(Event("tap", Tap.BROWSE))
+    assert booth.machine.name == StateName.CATALOG and booth.view.last[1]["catalog"] is CATALOG
 
 
 def test_busy_server_waits_the_retry_after_it_asked_for(kiosk_config, camera):
@@ -214,13 +245,13 @@ def test_busy_server_waits_the_retry_after_it_asked_for(kiosk_config, camera):
 
     booth = make_booth(kiosk_config, camera, try_on=busy_once)
     to_sending(booth)
-    wait_for(lambda: booth.machine.name == "busy", booth)
+    wait_for(lambda: booth.machine.name == StateName.BUSY, booth)
     assert "7 s" in booth.view.last[1]["body"]
     booth.clock.now += 6.5
     booth.pump()
     calls_before = len(calls)
     booth.clock.now += 1
-    wait_for(lambda: booth.machine.name == "result", booth)
+    wait_for(lambda: booth.machine.name == StateName.RESULT, booth)
     assert (calls_before, len(calls)) == (1, 2)
 
 
@@ -228,7 +259,7 @@ def test_an_unavailable_server_shows_its_wait_and_not_a_busy_queue(kiosk_config,
     booth = make_booth(kiosk_config, camera, try_on=lambda p, g: (_ for _ in ()).throw(
         ServerBusy("The model is unavailable.", retry_after=30, code="backend_unavailable")))
     to_sending(booth)
-    wait_for(lambda: booth.machine.name == "busy", booth)
+    wait_for(lambda: booth.machine.name == StateName.BUSY, booth)
     body = booth.view.last[1]["body"]
     assert "30 s" in body and "Another picture" not in body
 
@@ -236,7 +267,7 @@ def test_an_unavailable_server_shows_its_wait_and_not_a_busy_queue(kiosk_config,
 def test_retries_keep_the_notice_on_screen_and_back_off(kiosk_config, camera):
     booth = make_booth(kiosk_config, camera, try_on=lambda p, g: (_ for _ in ()).throw(ServerUnreachable("down")))
     to_sending(booth)
-    wait_for(lambda: booth.machine.name == "unreachable", booth)
+    wait_for(lambda: booth.machine.name == StateName.UNREACHABLE, booth)
     since = len(booth.view.screens)
     booth.clock.now += RETRY_CAP_S  # the first retry is due; it fails again
     wait_for(lambda: "Trying again in 4 s" in booth.view.last[1]["body"], booth)
@@ -248,17 +279,17 @@ def test_no_person_shows_the_servers_advice_and_offers_a_new_photo(kiosk_config,
     booth = make_booth(kiosk_config, camera,
                        try_on=lambda p, g: (_ for _ in ()).throw(RequestRejected(400, "no_person", advice)))
     to_sending(booth)
-    wait_for(lambda: booth.machine.name == "rejected", booth)
-    assert booth.view.last[1]["body"] == advice and booth.view.last[1]["actions"][0] == "retake"
+    wait_for(lambda: booth.machine.name == StateName.REJECTED, booth)
+    assert booth.view.last[1]["body"] == advice and booth.view.last[1]["actions"][0] == Tap.RETAKE
 
 
 def test_unexpected_error_shows_sorry_and_starts_over_by_itself(kiosk_config, camera):
     booth = make_booth(kiosk_config, camera, try_on=lambda p, g: 1 / 0)
     to_sending(booth)
-    wait_for(lambda: booth.machine.name == "error", booth)
+    wait_for(lambda: booth.machine.name == StateName.ERROR, booth)
     booth.clock.now += ERROR_RECOVER_S + 0.1
     booth.pump()
-    assert booth.machine.name == "idle"
+    assert booth.machine.name == StateName.IDLE
 
 
 def test_catalog_failure_is_said_and_retried(kiosk_config, camera):
@@ -272,22 +303,24 @@ def test_catalog_failure_is_said_and_retried(kiosk_config, camera):
 
     booth = make_booth(kiosk_config, camera, load_catalog=load)
     booth.handle(Event("tap"))
-    wait_for(lambda: "can't be loaded" in (booth.view.last[1] or {}).get("status", "") if booth.view.last[0] == "catalog" else False, booth)
+    wait_for(lambda: "can't be loaded" in (booth.view.last[1] or {}).get("status", "")
+             if booth.view.last[0] == "catalog" else False, booth)
     booth.clock.now += 11
     wait_for(lambda: booth.catalog is CATALOG, booth)
 
 
-def test_missing_camera_is_said_and_the_preview_comes_back_when_it_is_plugged_in(kiosk_config, photo_file, tmp_path: Path):
+def test_missing_camera_is_said_and_the_preview_comes_back_when_it_is_plugged_in(kiosk_config, photo_file,
+                                                                                  tmp_path: Path):
     later = tmp_path / "later.png"
     reader = FrameReader(FileCamera(later, fps=30), reconnect_s=0.05).start()
     try:
         booth = make_booth(kiosk_config, reader)
         booth.handle(Event("tap"))
         wait_for(lambda: booth.catalog is not None, booth)
-        booth.handle(Event("tap", "garment:navy-tee"))
-        assert booth.machine.name == "no_camera" and "camera" in booth.view.last[1]["title"]
+        booth.handle(Event("tap", f"{Tap.GARMENT}:{GARMENT.id}"))
+        assert booth.machine.name == StateName.NO_CAMERA and "camera" in view_of(booth).last[1]["title"]
         (tmp_path / "part").write_bytes(photo_file.read_bytes())
         (tmp_path / "part").rename(later)  # plugged in: appears whole
-        wait_for(lambda: booth.machine.name == "preview", booth)
+        wait_for(lambda: booth.machine.name == StateName.PREVIEW, booth)
     finally:
         reader.stop()

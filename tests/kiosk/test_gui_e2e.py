@@ -129,7 +129,8 @@ class Screen:
             if check(image):
                 return image
             if time.monotonic() > deadline:
-                raise AssertionError(f"the screen never showed {what} (last: {self.folder / f'shot-{self.shots - 1:03d}.png'})")
+                last = self.folder / f"shot-{self.shots - 1:03d}.png"
+                raise AssertionError(f"the screen never showed {what} (last: {last})")
             time.sleep(0.3)
 
     def close(self) -> None:
@@ -204,7 +205,10 @@ def result_shown(screen: Screen, image: np.ndarray, before: np.ndarray, after: n
     """The photo area shows the try-on (mirrored), not the plain photo, where the two differ."""
     region = screen.photo_region(image).astype(int)
     h, w = region.shape[:2]
-    as_shown = lambda rgb: np.asarray(Image.fromarray(rgb).resize((w, h), Image.Resampling.BILINEAR))[:, ::-1].astype(int)
+
+    def as_shown(rgb: np.ndarray) -> np.ndarray:
+        return np.asarray(Image.fromarray(rgb).resize((w, h), Image.Resampling.BILINEAR))[:, ::-1].astype(int)
+
     b, a = as_shown(before), as_shown(after)
     changed = np.abs(a - b).max(axis=2) > 60
     if changed.mean() < 0.02:
@@ -257,7 +261,8 @@ def test_server_down_says_so_keeps_the_catalog_and_recovers_when_it_is_back(scre
         screen.shot("unreachable")
         lay = screen.layout
         cw, ch = min(lay.width - 2 * lay.gap, lay.px(640)), min(lay.height - 2 * lay.gap, lay.px(380))
-        browse = ((lay.width - cw) // 2 + lay.px(20) + lay.px(60), (lay.height + ch) // 2 - lay.px(28) - lay.button_h // 2)
+        browse = ((lay.width - cw) // 2 + lay.px(20) + lay.px(60),
+                  (lay.height + ch) // 2 - lay.px(28) - lay.button_h // 2)
         screen.tap(*browse)  # "Browse garments" on the notice
         image = screen.wait_for("the cached catalog", screen.catalog_shown)
         offline = screen.wait_for("the offline warning", screen.status_warning_shown, 30)
@@ -266,4 +271,5 @@ def test_server_down_says_so_keeps_the_catalog_and_recovers_when_it_is_back(scre
     finally:
         server.start()
     screen.tap(*screen.first_garment())  # the photo is kept: this sends it again
-    screen.wait_for("the try-on result after the server came back", lambda im: result_shown(screen, im, before, after), 180)
+    screen.wait_for("the try-on result after the server came back",
+                    lambda im: result_shown(screen, im, before, after), 180)

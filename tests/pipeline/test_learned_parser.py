@@ -14,6 +14,7 @@ from server.app import create_app
 from server.pipeline.errors import BackendUnavailable
 from server.pipeline.preprocess import Preprocessor
 from server.pipeline.preprocess.parsing.learned import WEIGHTS, LearnedParser, drop_stray_parts
+from server.pipeline.vocabulary import Acgpn, Lip
 
 
 def test_shipped_weights_match_their_model_card():
@@ -54,11 +55,12 @@ def test_non_finite_network_output_is_answered_by_the_heuristic_parse(astronaut,
     try:
         parser = preprocessor._parser
         assert isinstance(parser, LearnedParser)
-        monkeypatch.setattr(parser.net, "forward", lambda x: torch.full((1, 20, *x.shape[-2:]), float("nan")))
+        monkeypatch.setattr(parser.net, "forward", lambda x: torch.full((1, len(Lip), *x.shape[-2:]), float("nan")))
         with caplog.at_level(logging.WARNING):
             analysis = preprocessor.analyze_person(astronaut)
         assert "non-finite" in caplog.text
-        assert np.isin(analysis.labels, [4]).sum() > 0.1 * analysis.labels.size  # the suit, from the heuristic
+        suit = analysis.labels == Acgpn.UPPER_CLOTHES  # from the heuristic parser
+        assert suit.sum() > 0.1 * analysis.labels.size
     finally:
         preprocessor.close()
 
@@ -66,47 +68,47 @@ def test_non_finite_network_output_is_answered_by_the_heuristic_parse(astronaut,
 def _person_with_arm(arm_colour: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray]:
     """A parse with a face, a shirt, an arm of `arm_colour`, a speck of 'hair' on the shirt; and its photo."""
     labels = np.zeros((120, 90), np.uint8)
-    labels[10:40, 30:60] = 13  # face
-    labels[45:120, 20:70] = 5  # shirt
-    labels[50:110, 70:80] = 14  # left arm
-    labels[0:12, 30:60] = 2  # hair
-    labels[80:84, 40:44] = 2  # a speck of hair on the shirt
+    labels[10:40, 30:60] = Lip.FACE
+    labels[45:120, 20:70] = Lip.UPPER_CLOTHES
+    labels[50:110, 70:80] = Lip.LEFT_ARM
+    labels[0:12, 30:60] = Lip.HAIR
+    labels[80:84, 40:44] = Lip.HAIR  # a speck of hair on the shirt
     rgb = np.zeros((120, 90, 3), np.uint8)
-    rgb[labels == 13] = (205, 160, 140)
-    rgb[labels == 5] = (40, 60, 120)
-    rgb[labels == 14] = arm_colour
+    rgb[labels == Lip.FACE] = (205, 160, 140)
+    rgb[labels == Lip.UPPER_CLOTHES] = (40, 60, 120)
+    rgb[labels == Lip.LEFT_ARM] = arm_colour
     return labels, rgb
 
 
 def test_a_speck_of_hair_on_a_shirt_becomes_shirt():
     labels, rgb = _person_with_arm((200, 158, 138))
     cleaned = drop_stray_parts(labels, rgb)
-    assert (cleaned[80:84, 40:44] == 5).all()
-    assert (cleaned[0:12, 30:60] == 2).all()
+    assert (cleaned[80:84, 40:44] == Lip.UPPER_CLOTHES).all()
+    assert (cleaned[0:12, 30:60] == Lip.HAIR).all()
 
 
 def test_an_arm_the_colour_of_the_face_is_kept():
     labels, rgb = _person_with_arm((200, 158, 138))
-    assert (drop_stray_parts(labels, rgb)[50:110, 70:80] == 14).all()
+    assert (drop_stray_parts(labels, rgb)[50:110, 70:80] == Lip.LEFT_ARM).all()
 
 
 def test_an_arm_that_is_not_skin_coloured_becomes_what_is_around_it():
     labels, rgb = _person_with_arm((235, 100, 40))  # the orange of the astronaut's suit
     cleaned = drop_stray_parts(labels, rgb)
     assert set(np.unique(cleaned[50:110, 70:80])) == {0, 5}  # the shirt beside it, the background beyond
-    assert (cleaned[50:110, 70] == 5).all()
+    assert (cleaned[50:110, 70] == Lip.UPPER_CLOTHES).all()
 
 
 def test_hair_away_from_the_head_becomes_what_is_around_it():
     labels, rgb = _person_with_arm((200, 158, 138))
-    labels[60:100, 45:60] = 2  # a large 'hair' patch on the shirt, far below the face
+    labels[60:100, 45:60] = Lip.HAIR  # a large 'hair' patch on the shirt, far below the face
     cleaned = drop_stray_parts(labels, rgb)
-    assert (cleaned[60:100, 45:60] == 5).all()
-    assert (cleaned[0:12, 30:60] == 2).all()  # the hair on the head stays
+    assert (cleaned[60:100, 45:60] == Lip.UPPER_CLOTHES).all()
+    assert (cleaned[0:12, 30:60] == Lip.HAIR).all()  # the hair on the head stays
 
 
 def test_trousers_without_visible_hips_are_the_jacket_on_a_chest_high_photo():
     labels, rgb = _person_with_arm((200, 158, 138))
-    labels[100:120, 30:60] = 9  # "trousers" at the bottom edge of the photo
-    assert (drop_stray_parts(labels, rgb, hips_visible=False)[100:120, 30:60] == 5).all()
-    assert (drop_stray_parts(labels, rgb, hips_visible=True)[100:120, 30:60] == 9).all()
+    labels[100:120, 30:60] = Lip.PANTS  # "trousers" at the bottom edge of the photo
+    assert (drop_stray_parts(labels, rgb, hips_visible=False)[100:120, 30:60] == Lip.UPPER_CLOTHES).all()
+    assert (drop_stray_parts(labels, rgb, hips_visible=True)[100:120, 30:60] == Lip.PANTS).all()

@@ -14,7 +14,9 @@ from server.backend_choice import choose_backend
 from server.pipeline.backends.embedded import EmbeddedBackend
 from server.pipeline.backends.learned import LearnedBackend
 from server.pipeline.backends.learned.backend import WEIGHTS
+from server.pipeline.backends.learned.network import OUT_CHANNELS
 from server.pipeline.errors import BackendUnavailable
+from server.pipeline.vocabulary import LIP_CLOTHES, Lip
 
 RED = (200, 30, 40)
 
@@ -51,12 +53,12 @@ def test_only_the_try_on_region_changes_and_it_takes_the_garment_colour(backend,
     result = backend.try_on(person, garment("tshirt", RED)).image
     assert result.shape == person.image.shape and result.dtype == np.uint8
     changed = (result != person.image).any(-1)
-    face = person.lip == 13
-    assert not changed[face | np.isin(person.lip, (1, 2))].any(), "face and hair are never touched"
+    face = person.lip == Lip.FACE
+    assert not changed[face | np.isin(person.lip, (Lip.HAT, Lip.HAIR))].any(), "face and hair are never touched"
     height, width = changed.shape
     assert not changed[:height // 2, 3 * width // 4:].any(), "the background beside the head (the shuttle) stays"
     # Where the shopper's top was, the result is now nearer the garment's colour than the old top's.
-    top = np.isin(person.lip, (5, 6, 7))
+    top = np.isin(person.lip, LIP_CLOTHES)
     old, new = rgb2lab(person.image[top][None] / 255)[0], rgb2lab(result[top][None] / 255)[0]
     red = rgb2lab(np.array([[RED]], np.float64) / 255)[0, 0]
     assert np.mean(np.linalg.norm(new - red, axis=1) < np.linalg.norm(new - old.mean(0), axis=1)) > 0.6
@@ -65,7 +67,7 @@ def test_only_the_try_on_region_changes_and_it_takes_the_garment_colour(backend,
 def test_non_finite_network_output_is_answered_by_the_classical_backend(backend, astronaut_person, garment,
                                                                       monkeypatch, caplog):
     g = garment("tshirt", RED)
-    nan = (torch.full((1, 3, 256, 192), float("nan")),) * 2 + (torch.zeros(1, 4, 256, 192),)
+    nan = torch.full((1, OUT_CHANNELS, 256, 192), float("nan"))  # the U-Net's raw output channels
     monkeypatch.setattr(backend.net, "forward", lambda x: nan)
     with caplog.at_level(logging.WARNING):
         result = backend.try_on(astronaut_person, g, seed=3).image

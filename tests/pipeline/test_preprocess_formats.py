@@ -13,14 +13,14 @@ from server.catalog.generate import make_garment
 from server.pipeline.preprocess.__main__ import main
 from server.pipeline.preprocess.labels import ACGPN_VALUES, lip_to_acgpn
 from server.pipeline.preprocess.pose import BLAZEPOSE_FOR_COCO18, coco18_from_blazepose, openpose_json
-from server.pipeline.types import ACGPN
+from server.pipeline.vocabulary import Acgpn
 
 
 def test_lip_labels_map_with_the_levindabhi_table():
     lip = np.arange(20, dtype=np.uint8)[None]
     expected = [0, 1, 1, 7, 12, 4, 4, 4, 7, 8, 7, 7, 8, 12, 11, 13, 9, 10, 5, 6]
     assert lip_to_acgpn(lip)[0].tolist() == expected
-    assert ACGPN_VALUES <= set(ACGPN)
+    assert ACGPN_VALUES <= set(Acgpn)
 
 
 def test_lip_labels_out_of_range_are_refused():
@@ -40,7 +40,7 @@ def test_blazepose_maps_to_coco18_with_a_mid_shoulder_neck():
     assert kp[1].tolist() == pytest.approx([(32 + 34) / 2, (31 + 32) / 2, 0.7])  # neck: min visibility
     assert kp[2, 0] == landmarks[12, 0] and kp[5, 0] == landmarks[11, 0]  # subject's right = BlazePose 12
     assert kp[9].tolist() == [0, 0, 0]
-    assert BLAZEPOSE_FOR_COCO18[14:] == (5, 2, 8, 7)
+    assert tuple(BLAZEPOSE_FOR_COCO18.values())[14:] == (5, 2, 8, 7)
 
 
 def test_points_outside_the_image_are_missing():
@@ -81,8 +81,9 @@ def test_cli_writes_the_official_acgpn_layout(cli_run):
     with Image.open(out / "test_label" / "shopper.png") as label:
         assert label.size == (192, 256) and label.mode == "L"
         values = set(np.unique(np.array(label)).tolist())
-    assert values <= ACGPN_VALUES and {0, 1, 4, 12} <= values
-    with Image.open(out / "test_color" / "navy-tee.jpg") as colour, Image.open(out / "test_edge" / "navy-tee.jpg") as edge:
+    assert values <= ACGPN_VALUES and {Acgpn.BACKGROUND, Acgpn.HAIR, Acgpn.UPPER_CLOTHES, Acgpn.FACE} <= values
+    with Image.open(out / "test_color" / "navy-tee.jpg") as colour, \
+            Image.open(out / "test_edge" / "navy-tee.jpg") as edge:
         assert colour.size == edge.size == (192, 256)
         assert 0.2 < (np.array(edge.convert("L")) > 127).mean() < 0.8
     people = json.loads((out / "test_pose" / "shopper_keypoints.json").read_text())["people"]

@@ -9,10 +9,10 @@ from common.config.server import PreprocessConfig
 from server.pipeline.errors import BackendUnavailable, BadFraming, NoPersonFound, PipelineError, UnsupportedCategory
 from server.pipeline.preprocess import Preprocessor
 from server.pipeline.preprocess.labels import ACGPN_VALUES, lip_to_acgpn
-from server.pipeline.types import COCO18, LIP
+from server.pipeline.vocabulary import Coco18, Lip
 
-K = {name: i for i, name in enumerate(COCO18)}
-L = {name: i for i, name in enumerate(LIP)}
+K = {k.name.lower(): k for k in Coco18}
+L = {label.name.lower(): label for label in Lip}
 
 
 @pytest.fixture(scope="module", params=["learned", "heuristic"])

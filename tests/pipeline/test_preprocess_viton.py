@@ -13,11 +13,11 @@ from common.config.server import PreprocessConfig
 from server.pipeline.preprocess import Preprocessor
 from server.pipeline.preprocess.labels import lip_to_acgpn
 from server.pipeline.preprocess.parsing.heuristic import _polyline_distance
-from server.pipeline.types import COCO18
+from server.pipeline.vocabulary import Coco18
 
 pytestmark = pytest.mark.slow  # 24 photos and 24 garments
 
-K = {name: i for i, name in enumerate(COCO18)}
+K = {k.name.lower(): k for k in Coco18}
 ACGPN_CLASSES = {"hair": [1], "face": [12], "upper_clothes": [4], "arms": [11, 13], "pants": [8]}
 # Per-photo medians over the 24 photos, a little below what was measured (docs/preprocessing.md).
 # Measured, learned parser: hair 0.87, face 0.92, upper 0.95, arms 0.86, pants 0.94.

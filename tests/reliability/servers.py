@@ -28,7 +28,7 @@ PYTHON = sys.executable
 
 def write_config(folder: Path, server: dict[str, Any]) -> Path:
     """A config.yaml with the embedded backend, a private catalog cache and the given `server:` keys."""
-    base = {"backend": "embedded", "host": "127.0.0.1", "log_level": "INFO",
+    base: dict[str, Any] = {"backend": "embedded", "host": "127.0.0.1", "log_level": "INFO",
             "catalog": {"cache_dir": str(folder / "catalog-cache")}}
     for key, value in server.items():
         if isinstance(value, dict) and isinstance(base.get(key), dict):
@@ -124,7 +124,8 @@ def small_person_jpeg(size: tuple[int, int] = (192, 256), quality: int = 85) -> 
     from tests.conftest import person_photo_768x1024
 
     buffer = io.BytesIO()
-    Image.fromarray(person_photo_768x1024()).resize(size, Image.Resampling.LANCZOS).save(buffer, "JPEG", quality=quality)
+    photo = Image.fromarray(person_photo_768x1024()).resize(size, Image.Resampling.LANCZOS)
+    photo.save(buffer, "JPEG", quality=quality)
     return buffer.getvalue()
 
 
@@ -145,6 +146,8 @@ def render_nginx_conf(upstreams: list[str], listen_port: int, prefix: Path, temp
     text = template.read_text()
     server_line = re.compile(r"^[ \t]*server\s+\S+:\d+([^;]*);\n", re.M)
     first = server_line.search(text)
+    if first is None:
+        raise ValueError(f"{template} has no 'server HOST:PORT' line")
     servers = "".join(f"    server {u}{first.group(1)};\n" for u in upstreams)
     text = server_line.sub("", text)
     text = text[:first.start()] + servers + text[first.start():]

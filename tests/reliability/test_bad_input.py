@@ -143,10 +143,14 @@ def _pattern(w=64, h=48) -> np.ndarray:
 
 
 # The pixels a camera stores for each EXIF orientation of an upright scene (PIL's transpose inverse).
-_STORED = {1: lambda im: im, 2: lambda im: im.transpose(Image.Transpose.FLIP_LEFT_RIGHT),
-           3: lambda im: im.transpose(Image.Transpose.ROTATE_180), 4: lambda im: im.transpose(Image.Transpose.FLIP_TOP_BOTTOM),
-           5: lambda im: im.transpose(Image.Transpose.TRANSPOSE), 6: lambda im: im.transpose(Image.Transpose.ROTATE_90),
-           7: lambda im: im.transpose(Image.Transpose.TRANSVERSE), 8: lambda im: im.transpose(Image.Transpose.ROTATE_270)}
+_STORED = {1: lambda im: im,
+           2: lambda im: im.transpose(Image.Transpose.FLIP_LEFT_RIGHT),
+           3: lambda im: im.transpose(Image.Transpose.ROTATE_180),
+           4: lambda im: im.transpose(Image.Transpose.FLIP_TOP_BOTTOM),
+           5: lambda im: im.transpose(Image.Transpose.TRANSPOSE),
+           6: lambda im: im.transpose(Image.Transpose.ROTATE_90),
+           7: lambda im: im.transpose(Image.Transpose.TRANSVERSE),
+           8: lambda im: im.transpose(Image.Transpose.ROTATE_270)}
 
 
 def exif_rotated(upright: np.ndarray, orientation: int, fmt: str = "PNG") -> bytes:
@@ -193,8 +197,8 @@ def test_transparency_is_laid_on_white(mode):
     elif mode == "P":
         image = image.convert("P", palette=Image.Palette.ADAPTIVE)
         image.info["transparency"] = image.getpixel((0, 0))
-    decoded = decode_image(encode(image, "PNG", **({"transparency": image.info["transparency"]} if mode == "P" else {})),
-                           "p", max_pixels=10**7)
+    options = {"transparency": image.info["transparency"]} if mode == "P" else {}
+    decoded = decode_image(encode(image, "PNG", **options), "p", max_pixels=10**7)
     assert decoded[:, :32].min() >= 250, "the transparent half is white"
     assert decoded[:, 40:].max() < 250 or mode == "LA"
 
@@ -236,8 +240,10 @@ def test_broken_base64_and_wrong_types_are_400(http, live_server, value):
     assert code in ("bad_base64", "invalid_request", "not_an_image", "image_too_small")
 
 
-json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-                           lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+json_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20)
+json_values = st.recursive(json_scalars,
+                           lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
+                                                                                       max_size=4),
                            max_leaves=20)
 
 

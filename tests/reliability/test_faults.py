@@ -225,7 +225,9 @@ def test_catalog_keeps_serving_on_a_full_cache_disk(tryon_app, tmp_path, full_di
     service = tryon_app.extensions["tryon"]
     folder = tmp_path / "catalog"
     write_builtin_catalog(folder)
-    catalog = Catalog(folder, full_disk, lambda rgb, category: service.preprocessor.analyze_garment(rgb, category=category).mask)
+    preprocessor = service.require_ready().preprocessor
+    catalog = Catalog(folder, full_disk,
+                      lambda rgb, category: preprocessor.analyze_garment(rgb, category=category).mask)
     caplog.set_level(logging.WARNING)
     garments = catalog.garments()
     assert len(garments) >= 3 and not catalog.problems
@@ -245,7 +247,7 @@ def test_first_start_on_a_full_cache_disk_still_has_a_catalog(server_config, ful
         update={"cache_dir": full_disk})})
     caplog.set_level(logging.WARNING)
     service = TryOnService(config)
-    catalog = service._open_catalog()
+    catalog = service._open_catalog(lambda image, category: np.full(image.shape[:2], 255, np.uint8))
     assert len(catalog.garments()) >= 6
     assert "cannot write the built-in catalog" in caplog.text
     assert full_disk not in catalog.folder.parents
@@ -257,7 +259,7 @@ def test_first_start_on_a_full_cache_disk_still_has_a_catalog(server_config, ful
 def test_corrupt_catalog_photo_is_skipped_and_reported(tryon_app):
     service = tryon_app.extensions["tryon"]
     client = tryon_app.test_client()
-    folder = service.catalog.folder
+    folder = service.require_ready().catalog.folder
     good = sorted(folder.glob("*.png")) + sorted(folder.glob("*.jpg"))
     before = {g["id"] for g in client.get("/v1/garments").get_json()["garments"]}
     broken = {"truncated-tee.jpg": good[0].read_bytes()[:300], "not-a-photo.jpg": b"this is not a JPEG",
@@ -265,7 +267,7 @@ def test_corrupt_catalog_photo_is_skipped_and_reported(tryon_app):
     try:
         for name, data in broken.items():
             (folder / name).write_bytes(data)
-        service.catalog.refresh(force=True)
+        service.require_ready().catalog.refresh(force=True)
         ready = client.get("/readyz").get_json()
         assert ready["ready"] is True
         assert set(broken) <= set(ready["catalog_problems"])
@@ -276,7 +278,7 @@ def test_corrupt_catalog_photo_is_skipped_and_reported(tryon_app):
     finally:
         for name in broken:
             (folder / name).unlink(missing_ok=True)
-        service.catalog.refresh(force=True)
+        service.require_ready().catalog.refresh(force=True)
     assert "catalog_problems" not in client.get("/readyz").get_json()
 
 
@@ -303,8 +305,8 @@ def _checkpoints(tmp_path: Path, kind: str) -> Path:
 
 def _acgpn_config(server_config, folder: Path, *, fallback: bool):
     server = server_config.server
-    return server.model_copy(update={"backend": "acgpn", "fallback_to_embedded": fallback,
-                                     "acgpn": server.acgpn.model_copy(update={"checkpoints_dir": folder, "device": "cpu"})})
+    acgpn = server.acgpn.model_copy(update={"checkpoints_dir": folder, "device": "cpu"})
+    return server.model_copy(update={"backend": "acgpn", "fallback_to_embedded": fallback, "acgpn": acgpn})
 
 
 @pytest.fixture(scope="module")

@@ -183,7 +183,8 @@ def _run_tryon_watched(tryon_app, client, tmp_path, monkeypatch, caplog, capfd):
     logging.getLogger().setLevel(logging.DEBUG)
     response = client.post("/v1/tryon", json={"person_image": photo_b64, "garment_id": garment_id})
     assert response.status_code == 200, response.get_json()
-    bad = client.post("/v1/tryon", json={"person_image": photo_b64[: len(photo_b64) // 2] + "!!", "garment_id": garment_id})
+    broken = photo_b64[: len(photo_b64) // 2] + "!!"
+    bad = client.post("/v1/tryon", json={"person_image": broken, "garment_id": garment_id})
     assert bad.status_code == 400
     out, err = capfd.readouterr()
     logged = caplog.text + out + err + "\n".join(str(r.__dict__) for r in caplog.records)
@@ -207,7 +208,8 @@ def test_the_privacy_check_catches_save_images(tryon_app, client, tmp_path, monk
     """The same watcher sees the files when debugging's save_images is on, so the test above can fail."""
     config = tryon_app.config["TRYON"]
     save_dir = tmp_path / "cwd" / "debug-images"
-    monkeypatch.setitem(tryon_app.config, "TRYON", config.model_copy(update={"save_images": True, "save_dir": save_dir}))
+    saving = config.model_copy(update={"save_images": True, "save_dir": save_dir})
+    monkeypatch.setitem(tryon_app.config, "TRYON", saving)
     _, _, _, new_images = _run_tryon_watched(tryon_app, client, tmp_path, monkeypatch, caplog, capfd)
     assert {p.parent for p in new_images} == {save_dir}
 

@@ -220,7 +220,7 @@ def test_unexpected_failure_is_500_without_internals(tryon_app, client, person_b
     def explode(*args, **kwargs):
         raise RuntimeError("secret detail at /srv/models/weights.pth")
 
-    monkeypatch.setattr(tryon_app.extensions["tryon"].backend, "try_on", explode)
+    monkeypatch.setattr(tryon_app.extensions["tryon"].require_ready().backend, "try_on", explode)
     response = client.post("/v1/tryon", json={"person_image": person_b64, "garment_id": garment_id})
     message = _error(response, 500, "internal")
     assert "secret" not in response.get_data(as_text=True) and "Traceback" not in message

@@ -116,7 +116,7 @@ def test_builtin_catalog_masks_are_the_exact_garment_shapes(tryon_app):
     (heather grey long sleeve: IoU 0.92 with its shape); the built-in catalog now ships its exact masks."""
     from server.catalog.generate import BUILTIN_CATALOG, make_garment
 
-    catalog = tryon_app.extensions["tryon"].catalog
+    catalog = tryon_app.extensions["tryon"].require_ready().catalog
     assert {g.id for g in catalog.garments()} == {e.id for e in BUILTIN_CATALOG}
     for entry in BUILTIN_CATALOG:
         exact = make_garment(entry.category, colour=entry.colour, pattern=entry.pattern)[1]

@@ -74,7 +74,7 @@ def test_service_stops_a_try_on_between_stages_once_its_deadline_has_passed(tryo
     from tests.conftest import person_photo_768x1024
 
     service = tryon_app.extensions["tryon"]
-    garment = service.catalog.garments()[0]
+    garment = service.require_ready().catalog.garments()[0]
     person = person_photo_768x1024()
     with pytest.raises(DeadlinePassed):
         service._tryon(person, garment, None, "tshirt", 0, Deadline(time.monotonic() + 0.001))

@@ -7,6 +7,7 @@ import base64
 import http.client
 import io
 import json
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -18,6 +19,7 @@ from server.api.legacy import mobile_garment
 from server.app import create_app
 from server.catalog.generate import make_garment
 from server.errors import ApiError
+from server.pipeline.vocabulary import GarmentCategory
 from tests.conftest import person_photo_768x1024
 
 
@@ -35,7 +37,7 @@ def person_jpeg() -> bytes:
 
 @pytest.fixture(scope="module")
 def cloth_jpeg() -> bytes:
-    return _jpeg(make_garment("tshirt", colour=(200, 30, 40), size=(384, 512))[0])
+    return _jpeg(make_garment(GarmentCategory.TSHIRT, colour=(200, 30, 40), size=(384, 512))[0])
 
 
 def landscape_phone_photo() -> bytes:
@@ -45,15 +47,22 @@ def landscape_phone_photo() -> bytes:
     return _jpeg(canvas)
 
 
-def raw_post(base_url: str, path: str, body: bytes, headers: dict[str, str]) -> http.client.HTTPResponse:
+@dataclass
+class RawResponse:
+    status: int
+    body: bytes
+
+
+def raw_post(base_url: str, path: str, body: bytes, headers: dict[str, str]) -> RawResponse:
     """http.client sends only Host, Accept-Encoding, Content-Length and the headers given: no Content-Type
     unless the client had one."""
-    connection = http.client.HTTPConnection(urlsplit(base_url).hostname, urlsplit(base_url).port, timeout=120)
+    url = urlsplit(base_url)
+    connection = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=120)
     connection.request("POST", path, body=body, headers=headers)
     response = connection.getresponse()
-    response.body = response.read()
+    answer = RawResponse(response.status, response.read())
     connection.close()
-    return response
+    return answer
 
 
 def _png(data: bytes) -> Image.Image:
@@ -98,12 +107,13 @@ def test_mobile_app_posts_a_json_string_as_text_plain(live_server):
 @pytest.mark.parametrize("index", [-1, 10, "ten", None, True])
 def test_mobile_app_index_outside_0_to_9_is_400(live_server, index):
     body = json.dumps({"index": index, "photo_data": base64.b64encode(landscape_phone_photo()).decode()})
-    response = raw_post(live_server, "/pose_app/pose_mobile", body.encode(), {"Content-Type": "text/plain;charset=UTF-8"})
+    text_plain = {"Content-Type": "text/plain;charset=UTF-8"}
+    response = raw_post(live_server, "/pose_app/pose_mobile", body.encode(), text_plain)
     assert response.status == 400 and json.loads(response.body)["error"]["code"] == "invalid_request"
 
 
 def test_mobile_app_index_picks_the_nth_catalog_garment_or_the_configured_one(tryon_app):
-    catalog = tryon_app.extensions["tryon"].catalog
+    catalog = tryon_app.extensions["tryon"].require_ready().catalog
     garments = catalog.garments()
     assert len(garments) >= 10  # the built-in catalog covers the app's ten buttons
     assert [mobile_garment(catalog, [], i) for i in range(10)] == garments[:10]
@@ -180,7 +190,8 @@ def test_with_a_token_the_legacy_routes_are_closed_unless_listed(server_config):
             assert "without_token" in response.get_json()["error"]["message"]
         # Listed: past the token check (this app is not loaded, so it answers 503 not_ready).
         body = json.dumps({"index": 0, "photo_data": base64.b64encode(landscape_phone_photo()).decode()})
-        assert client.post("/pose_app/pose_mobile", data=body, content_type="text/plain;charset=UTF-8").status_code == 503
+        answer = client.post("/pose_app/pose_mobile", data=body, content_type="text/plain;charset=UTF-8")
+        assert answer.status_code == 503
         assert client.post("/pose_app/pose_json", data=b"{}",
                            headers={"Authorization": "Bearer s3cret"}).status_code == 400  # the token works too
     finally:

@@ -3,20 +3,21 @@ from __future__ import annotations
 
 import torch
 
+from server.pipeline.vocabulary import Coco18, Lip
 from server.train.parser import augment, recolour_clothes
 
-LEFT_ARM, RIGHT_ARM, UPPER, FACE = 14, 15, 5, 13
-L_WRIST, R_WRIST = 7, 4
+LEFT_ARM, RIGHT_ARM, UPPER, FACE = Lip.LEFT_ARM, Lip.RIGHT_ARM, Lip.UPPER_CLOTHES, Lip.FACE
+L_WRIST, R_WRIST = Coco18.L_WRIST, Coco18.R_WRIST
 
 
 def _batch(n: int = 16) -> dict[str, torch.Tensor]:
-    """A frontal 'person': the subject's left arm (LIP 14) and left wrist on the image's right half."""
+    """A frontal 'person': the subject's left arm and left wrist on the image's right half."""
     target = torch.zeros(n, 64, 48, dtype=torch.uint8)
     target[:, 20:60, 16:32] = UPPER
     target[:, 5:18, 18:30] = FACE
     target[:, 20:50, 34:40] = LEFT_ARM
     target[:, 20:50, 8:14] = RIGHT_ARM
-    keypoints = torch.zeros(n, 18, 3)
+    keypoints = torch.zeros(n, len(Coco18), 3)
     keypoints[:, L_WRIST] = torch.tensor([37 / 48, 0.75, 1.0])
     keypoints[:, R_WRIST] = torch.tensor([11 / 48, 0.75, 1.0])
     rgb = torch.full((n, 3, 64, 48), 200, dtype=torch.uint8)

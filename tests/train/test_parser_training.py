@@ -12,6 +12,7 @@ import torch
 
 from server.pipeline.errors import BackendUnavailable
 from server.pipeline.preprocess.parsing.learned import LearnedParser, load_parser_net
+from server.pipeline.vocabulary import Lip
 from server.train import parser as train_parser
 from server.train.checkpoint import load_checkpoint
 from server.train.parser_cache import open_cache
@@ -20,21 +21,21 @@ ROWS = 24
 
 
 def _synthetic_cache(folder) -> None:
-    """Generated 'people': a shirt (LIP 5) with a face (13) above it, on a plain background; the MediaPipe
+    """Generated 'people': a shirt with a face above it, on a plain background; the MediaPipe
     channels say where they are."""
     rng = np.random.default_rng(0)
     cache = open_cache(folder, ROWS, "w+")
     for row in range(ROWS):
         target = np.zeros((256, 192), np.uint8)
         cx, top = int(rng.integers(70, 122)), int(rng.integers(60, 100))
-        cv2.rectangle(target, (cx - 45, top + 40), (cx + 45, 255), 5, -1)
-        cv2.ellipse(target, (cx, top), (22, 30), 0, 0, 360, 13, -1)
+        cv2.rectangle(target, (cx - 45, top + 40), (cx + 45, 255), Lip.UPPER_CLOTHES.value, -1)
+        cv2.ellipse(target, (cx, top), (22, 30), 0, 0, 360, Lip.FACE.value, -1)
         rgb = np.full((256, 192, 3), rng.integers(150, 255, 3), np.uint8)
-        rgb[target == 5] = rng.integers(0, 120, 3)
-        rgb[target == 13] = (220, 170, 140)
+        rgb[target == Lip.UPPER_CLOTHES] = rng.integers(0, 120, 3)
+        rgb[target == Lip.FACE] = (220, 170, 140)
         cache["rgb"][row], cache["target"][row] = rgb, target
         cache["person_mask"][row] = (target > 0) * 255
-        cache["face"][row] = (target == 13) * 255
+        cache["face"][row] = (target == Lip.FACE) * 255
         cache["keypoints"][row, 0] = (cx / 192, top / 256, 1)
         cache["done"][row] = 1
     for array in cache.values():

@@ -12,6 +12,7 @@ import torch
 
 from server.pipeline.backends.learned.backend import LearnedBackend, load_tryon_net
 from server.pipeline.errors import BackendUnavailable
+from server.pipeline.vocabulary import LIP_ARMS, Lip
 from server.train import tryon as train_tryon
 from server.train.checkpoint import load_checkpoint
 from server.train.parser_cache import open_cache as open_parser_cache
@@ -22,18 +23,18 @@ WIDTHS = ["8", "8", "8", "8", "8"]
 
 
 def _person(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A generated 'person' at 256×192: LIP-20 parse (shirt 5, face 13, arms 14/15, trousers 9), photo and
+    """A generated 'person' at 256×192: LIP-20 parse (shirt, face, arms, trousers), photo and
     keypoints as frame fractions."""
     lip = np.zeros((256, 192), np.uint8)
     cx, top = int(rng.integers(80, 112)), int(rng.integers(40, 60))
-    cv2.rectangle(lip, (cx - 30, top + 100), (cx + 30, 255), 9, -1)
-    cv2.rectangle(lip, (cx - 42, top + 80), (cx - 32, top + 170), 15, -1)
-    cv2.rectangle(lip, (cx + 32, top + 80), (cx + 42, top + 170), 14, -1)
-    cv2.rectangle(lip, (cx - 40, top + 30), (cx + 40, top + 130), 5, -1)
-    cv2.ellipse(lip, (cx, top), (18, 24), 0, 0, 360, 13, -1)
+    cv2.rectangle(lip, (cx - 30, top + 100), (cx + 30, 255), Lip.PANTS.value, -1)
+    cv2.rectangle(lip, (cx - 42, top + 80), (cx - 32, top + 170), Lip.RIGHT_ARM.value, -1)
+    cv2.rectangle(lip, (cx + 32, top + 80), (cx + 42, top + 170), Lip.LEFT_ARM.value, -1)
+    cv2.rectangle(lip, (cx - 40, top + 30), (cx + 40, top + 130), Lip.UPPER_CLOTHES.value, -1)
+    cv2.ellipse(lip, (cx, top), (18, 24), 0, 0, 360, Lip.FACE.value, -1)
     photo = np.full((256, 192, 3), rng.integers(150, 255, 3), np.uint8)
-    photo[lip == 9] = (40, 40, 60)
-    photo[np.isin(lip, (13, 14, 15))] = (220, 170, 140)
+    photo[lip == Lip.PANTS] = (40, 40, 60)
+    photo[np.isin(lip, (Lip.FACE, *LIP_ARMS))] = (220, 170, 140)
     keypoints = np.zeros((18, 3), np.float32)
     for joint, (x, y) in {0: (cx, top), 1: (cx, top + 30), 2: (cx - 36, top + 34), 5: (cx + 36, top + 34),
                           3: (cx - 37, top + 90), 6: (cx + 37, top + 90), 8: (cx - 20, top + 130),
@@ -49,8 +50,8 @@ def _synthetic_caches(parser_folder, tryon_folder) -> None:
     for row in range(ROWS):
         lip, photo, keypoints = _person(rng)
         colour = rng.integers(0, 255, 3)
-        photo[lip == 5] = colour
-        shirt = cv2.dilate((lip == 5).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+        photo[lip == Lip.UPPER_CLOTHES] = colour
+        shirt = cv2.dilate((lip == Lip.UPPER_CLOTHES).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
         people["rgb"][row], people["target"][row], people["keypoints"][row] = photo, lip, keypoints
         people["done"][row] = 1
         tryon["lip"][row], tryon["alpha"][row] = lip, shirt * 255
@@ -115,3 +116,4 @@ def test_broken_weights_are_refused_naming_the_file(tmp_path):
         load_tryon_net(wrong)
     with pytest.raises(BackendUnavailable, match="not found"):
         LearnedBackend(tmp_path / "missing.pt")
+

@@ -13,11 +13,14 @@ import torch
 import torch.nn.functional as F
 
 from server.pipeline.acgpn.model import AcgpnOutputs
+from server.pipeline.vocabulary import Acgpn, Coco18
 
 NET_H, NET_W = 256, 192
 # ACGPN labels copied from the shopper's photo: background, hair, face, pants, legs, shoes.
-UNTOUCHED = (0, 1, 12, 8, 9, 10, 5, 6)
-GARMENT = 4
+UNTOUCHED = (Acgpn.BACKGROUND, Acgpn.HAIR, Acgpn.FACE, Acgpn.PANTS, Acgpn.LEFT_LEG, Acgpn.RIGHT_LEG,
+             Acgpn.LEFT_SHOE, Acgpn.RIGHT_SHOE)
+GARMENT = Acgpn.UPPER_CLOTHES
+KNEES = (Coco18.R_KNEE, Coco18.L_KNEE)
 
 
 def generated_layout(out: AcgpnOutputs) -> torch.Tensor:
@@ -75,7 +78,7 @@ def frame_person(person_mask: np.ndarray, keypoints: np.ndarray, *, margin: floa
     else:
         top, bottom = visible[:, 1].min(), visible[:, 1].max()
         left, right = visible[:, 0].min(), visible[:, 0].max()
-    knees = keypoints[[9, 12]]
+    knees = keypoints[list(KNEES)]
     knees = knees[knees[:, 2] > 0]
     if len(knees):
         bottom = min(bottom, float(knees[:, 1].max()))
@@ -102,7 +105,7 @@ def crop(img: np.ndarray, frame: Frame, *, border: int) -> np.ndarray:
     pad = (max(0, -frame.y0), max(0, frame.y1 - h), max(0, -frame.x0), max(0, frame.x1 - w))
     inner = img[max(0, frame.y0):min(h, frame.y1), max(0, frame.x0):min(w, frame.x1)]
     if any(pad):
-        inner = cv2.copyMakeBorder(inner, *pad, border, value=0)
+        inner = cv2.copyMakeBorder(inner, *pad, border, value=(0, 0, 0, 0))
     return inner
 
 

@@ -1,4 +1,5 @@
-"""U's localisation network: a small CNN that regresses the 25 TPS control points (spec §2.3)."""
+"""U's localisation network: a small CNN that regresses the 25 TPS control points (official classes `CNN` and
+`BoundedGridLocNet` in ACGPN_inference/models/networks.py; layer table in docs/acgpn.md, "U")."""
 from __future__ import annotations
 
 import torch
@@ -15,7 +16,7 @@ class LocalizationCNN(nn.Module):
     The first block applies ReLU before InstanceNorm (as the published network does); the others Conv-IN-ReLU.
     """
 
-    def __init__(self, input_nc: int = 5) -> None:
+    def __init__(self, input_nc: int = 1 + 1 + 3) -> None:  # Em, Md, Cin
         super().__init__()
         layers: list[nn.Module] = [nn.Conv2d(input_nc, 8, 4, 2, 1), nn.ReLU(), instance_norm(8)]
         for c_in, c_out in ((8, 16), (16, 32), (32, 64), (64, 128), (128, 256)):

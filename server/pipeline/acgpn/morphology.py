@@ -1,7 +1,8 @@
 """Binary dilation with OpenCV's 3×3 "ellipse" (a 4-connected cross), in torch for any batch and device.
 
 Equivalent to `cv2.dilate(mask·255, getStructuringElement(MORPH_ELLIPSE, (3, 3)), iterations=n) / 255` on a
-{0, 1} mask (OpenCV's default border never wins a dilation, like zero padding here) – spec §3.4.5.
+{0, 1} mask (OpenCV's default border never wins a dilation, like zero padding here) – what the official
+`morpho(mask, iter)` in ACGPN_inference/models/pix2pixHD_model.py computes, per sample, on the CPU.
 """
 from __future__ import annotations
 

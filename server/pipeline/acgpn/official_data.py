@@ -1,4 +1,6 @@
-"""The official data path (spec §3.1–3.2), replicated bit for bit for parity.
+"""The official data path, replicated bit for bit for parity: `AlignedDataset.__getitem__` in
+ACGPN_inference/data/aligned_dataset.py with the transforms of `get_transform` (data/base_dataset.py) under
+the options test.py runs with (`resize_or_crop=scale_width`, `loadSize=512`); docs/acgpn.md, "Data path".
 
 Person and garment images go through a "scale to width 512, then resize to 192×256" round trip (bicubic
 for images, nearest for label and mask); pose keypoints become 18 squares drawn with Pillow that take the
@@ -16,6 +18,8 @@ from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image, ImageDraw
+
+from server.pipeline.vocabulary import Coco18
 
 NET_W, NET_H = 192, 256
 LOAD_WIDTH = 512  # the official loadSize with resize_or_crop=scale_width
@@ -63,8 +67,8 @@ def pose_tensor(keypoints: np.ndarray, dtype: torch.dtype = torch.float32) -> to
     """(K, 3) keypoints (x, y, conf) in 192×256 pixels → (K, 256, 192) pose map in [-1, 1], normalised in `dtype`.
 
     Each point with x > 1 and y > 1 becomes a white square of radius 5 drawn by Pillow on black; each
-    single-point image takes the image round trip and channel 0 is kept (spec §3.2).
-    """
+    single-point image takes the image round trip and channel 0 is kept (the pose loop of the official
+    `AlignedDataset.__getitem__`)."""
     channels = []
     for x, y, _conf in np.asarray(keypoints, np.float64).reshape(-1, 3):
         canvas = Image.new("L", (NET_W, NET_H))
@@ -117,7 +121,7 @@ def load_official_sample(dataroot: Path, person: str, garment: str,
         if not p.is_file():
             raise FileNotFoundError(f"{key} file {p} not found (official dataroot layout expected)")
     keypoints = read_openpose_json(paths["pose"])
-    if len(keypoints) != 18:
+    if len(keypoints) != len(Coco18):
         raise ValueError(f"{paths['pose']}: {len(keypoints)} keypoints, ACGPN needs COCO-18")
     with Image.open(paths["image"]) as im, Image.open(paths["label"]) as lab, \
             Image.open(paths["color"]) as col, Image.open(paths["edge"]) as edg:

@@ -1,4 +1,6 @@
-"""ACGPN's TPS grid generator with its three persistent buffers (spec §2.3)."""
+"""ACGPN's TPS grid generator with its three persistent buffers: official class `TPSGridGen` in
+ACGPN_inference/tps_grid_gen.py (itself from github.com/WarBean/tps_stn_pytorch). Formulas in
+docs/acgpn.md, "U"."""
 from __future__ import annotations
 
 import numpy as np
@@ -21,6 +23,10 @@ class TPSGridGenerator(nn.Module):
     The buffers are part of the checkpoint (loaded values win); built here from the formulas so an
     unloaded module is still a valid identity-at-rest warp.
     """
+
+    inverse_kernel: torch.Tensor  # (28, 28)
+    padding_matrix: torch.Tensor  # (3, 2) zeros
+    target_coordinate_repr: torch.Tensor  # (H·W, 28)
 
     def __init__(self, height: int = 256, width: int = 192) -> None:
         super().__init__()

@@ -1,4 +1,5 @@
-"""The "Refine" U-Net shared by G1, G2 and G (and, with an STN in front, by U) – spec §2.1.
+"""The "Refine" U-Net shared by G1, G2 and G (and, with an STN in front, by U): official class `Refine` in
+ACGPN_inference/models/networks.py (`UnetMask` there has the same layers plus an STN).
 
 Four 2×2 max-poolings, 3×3 convolutions with bias, affine-free InstanceNorm, ReLU, nearest-neighbour
 upsampling; skip concatenation is always [encoder feature, upsampled feature]. The `nn.Sequential`
@@ -32,7 +33,8 @@ def _up(c_in: int, c_out: int) -> nn.Sequential:
 
 
 class RefineUNet(nn.Module):
-    """Official `Refine(input_nc, output_nc)`: G1 = (37, 14), G2 = (37, 1), G = (24, 3), inside U (4, 4)."""
+    """Official `Refine(input_nc, output_nc)`: G1 = (37, 14), G2 = (37, 1), G = (24, 3), inside U (4, 4)
+    (the sums are spelled out in `checkpoints`)."""
 
     def __init__(self, input_nc: int, output_nc: int) -> None:
         super().__init__()

@@ -1,4 +1,6 @@
-"""U, the Clothes Warping Module: STN with thin-plate spline, then a refinement U-Net (spec §2.3, §3.5)."""
+"""U, the Clothes Warping Module: STN with thin-plate spline, then a refinement U-Net (official classes
+`UnetMask` and `STNNet` in ACGPN_inference/models/networks.py, `grid_sample` in grid_sample.py, and the
+blend in `Pix2PixHDModel.forward`; docs/acgpn.md, "U")."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -47,12 +49,13 @@ class ClothWarpingModule(RefineUNet):
     """Official `UnetMask(4, 4)`: `stn` plus the refinement U-Net's layers at top level."""
 
     def __init__(self) -> None:
-        super().__init__(4, 4)
+        super().__init__(1 + 3, 3 + 1)  # in: Md, warped Cin; out: RGB, alpha
         self.stn = TPSSTN()
 
     def warp_and_refine(self, cloth: torch.Tensor, target_mask: torch.Tensor, cloth_mask: torch.Tensor, *,
                         refine: Callable[[torch.Tensor], torch.Tensor] | None = None) -> WarpResult:
-        """Cin, Md, Em → Cref = tanh(rgb)·(1 − α) + α·warped, α = sigmoid(channel 3)·Md (spec §3.5).
+        """Cin, Md, Em → Cref = tanh(rgb)·(1 − α) + α·warped, α = sigmoid(channel 3)·Md, as the official
+        `Pix2PixHDModel.forward` blends U's output (with a (B, 1, H, W) α instead of its batch-1-only (B, H, W)).
 
         `refine` runs the refinement U-Net (default: this module's forward), e.g. under autocast."""
         warped, warped_mask = self.stn(cloth, target_mask, cloth_mask)

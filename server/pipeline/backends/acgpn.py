@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -17,7 +18,8 @@ from server.pipeline.acgpn.noise import request_noise
 from server.pipeline.acgpn.precision import use_bf16_after_g1
 from server.pipeline.errors import BackendUnavailable
 from server.pipeline.timing import timed
-from server.pipeline.types import COCO18, GarmentAnalysis, PersonAnalysis, TryOnResult
+from server.pipeline.types import GarmentAnalysis, PersonAnalysis, TryOnResult
+from server.pipeline.vocabulary import Acgpn, Coco18, Lip
 
 log = logging.getLogger(__name__)
 
@@ -39,12 +41,12 @@ class AcgpnBackend:
 
     def __init__(self, config: AcgpnConfig) -> None:
         self.config = config
-        self.check(config)
+        checkpoints_dir = self.check(config)
         self.device = resolve_device(config.device)
         # Process-wide: intra-op threads = the setting, else one per core (torch may pick fewer).
         torch.set_num_threads(config.threads or os.cpu_count() or 1)
         try:
-            nets = load_networks(config.checkpoints_dir)
+            nets = load_networks(checkpoints_dir)
         except CheckpointError as e:
             raise BackendUnavailable(str(e)) from e
         self.bf16_after_g1 = use_bf16_after_g1(config.precision, self.device)
@@ -54,24 +56,26 @@ class AcgpnBackend:
                  self.device, config.precision, "bfloat16" if self.bf16_after_g1 else "float32")
 
     @staticmethod
-    def check(config: AcgpnConfig) -> None:
+    def check(config: AcgpnConfig) -> Path:
         """Validate the checkpoint folder without loading the weights (cheap; for server start and
-        /readyz). Raises BackendUnavailable with the reason."""
+        /readyz); returns it. Raises BackendUnavailable with the reason."""
         try:
-            validate_checkpoint_dir(config.checkpoints_dir)
+            return validate_checkpoint_dir(config.checkpoints_dir)
         except CheckpointError as e:
             raise BackendUnavailable(str(e)) from e
 
     def warmup(self) -> None:
+        """One try-on of a synthetic person (face, shirt, pants; no keypoints) to allocate everything."""
         h, w = 1024, 768
-        labels = np.zeros((h, w), np.uint8)
-        labels[150:300, 300:470] = 12
-        labels[300:700, 220:550] = 4
-        labels[700:1000, 250:520] = 8
+        labels = np.full((h, w), Acgpn.BACKGROUND, np.uint8)
+        labels[150:300, 300:470] = Acgpn.FACE
+        labels[300:700, 220:550] = Acgpn.UPPER_CLOTHES
+        labels[700:1000, 250:520] = Acgpn.PANTS
         person = PersonAnalysis(
             image=np.full((h, w, 3), 128, np.uint8),
-            keypoints=np.zeros((len(COCO18), 3), np.float32),
-            lip=np.zeros((h, w), np.uint8), labels=labels, person_mask=(labels > 0).astype(np.float32))
+            keypoints=np.zeros((len(Coco18), 3), np.float32),
+            lip=np.full((h, w), Lip.BACKGROUND, np.uint8), labels=labels,
+            person_mask=(labels > Acgpn.BACKGROUND).astype(np.float32))
         mask = np.zeros((h, w), np.uint8)
         mask[200:800, 150:620] = 255
         self.try_on(person, GarmentAnalysis(image=np.full((h, w, 3), 200, np.uint8), mask=mask), seed=0)
@@ -82,7 +86,7 @@ class AcgpnBackend:
             frame = frame_person(person.person_mask, person.keypoints)
             p, g = person_tensors(person, frame), garment_tensors(garment)
             inputs = AcgpnInputs(label=p["label"], image=p["image"], color=g["color"], edge=g["edge"],
-                                 pose=p["pose"], noise=tuple(request_noise(seed, 1)))
+                                 pose=p["pose"], noise=request_noise(seed, 1))
         with timed(timings, "acgpn_networks"), self._lock, torch.inference_mode():
             out = self.model(inputs)
             result = to_rgb_uint8(out.output)[0]

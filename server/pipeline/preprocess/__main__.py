@@ -16,7 +16,7 @@ from server.pipeline.errors import PipelineError
 from server.pipeline.preprocess.dataset import write_pair
 from server.pipeline.preprocess.overlays import draw_mask, draw_parsing, draw_skeleton
 from server.pipeline.preprocess.stage import Preprocessor
-from server.pipeline.types import GARMENT_CATEGORIES
+from server.pipeline.vocabulary import GarmentCategory
 
 
 def read_rgb(path: Path) -> np.ndarray:
@@ -29,7 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("person", type=Path, help="person photo (JPEG/PNG)")
     parser.add_argument("garment", type=Path, help="garment product photo (JPEG/PNG)")
     parser.add_argument("--out", type=Path, required=True, help="output folder (ACGPN dataroot)")
-    parser.add_argument("--category", default="tshirt", choices=GARMENT_CATEGORIES)
+    parser.add_argument("--category", default=GarmentCategory.TSHIRT, type=GarmentCategory,
+                        choices=list(GarmentCategory))
     args = parser.parse_args(argv)
 
     preprocessor = Preprocessor()

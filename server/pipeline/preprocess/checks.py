@@ -11,6 +11,7 @@ import numpy as np
 
 from server.pipeline.errors import BadFraming, NoGarmentFound, NoPersonFound
 from server.pipeline.preprocess.body import BodyObservation
+from server.pipeline.vocabulary import BlazePose
 
 MIN_VISIBILITY = 0.5
 MIN_TORSO_VISIBLE = 0.7
@@ -20,27 +21,25 @@ MIN_TORSO_HEIGHT = 0.15
 MIN_GARMENT_AREA = 0.02
 MAX_GARMENT_AREA = 0.97
 
-L_SHOULDER, R_SHOULDER, L_HIP, R_HIP = 11, 12, 23, 24
 
-
-def check_person(body: BodyObservation | None, width: int, height: int) -> list[str]:
-    """Raise NoPersonFound / BadFraming, or return warnings for a usable photo."""
+def check_person(body: BodyObservation | None, width: int, height: int) -> tuple[BodyObservation, list[str]]:
+    """Raise NoPersonFound / BadFraming, or return the body and warnings for a usable photo."""
     if body is None:
         raise NoPersonFound(
             "No person found in the photo. Stand facing the camera, about two metres away, in good light."
         )
     lm = body.landmarks
     warnings: list[str] = []
-    for index, side in ((R_SHOULDER, "right"), (L_SHOULDER, "left")):
+    for index, side in ((BlazePose.RIGHT_SHOULDER, "right"), (BlazePose.LEFT_SHOULDER, "left")):
         x, y, visibility = lm[index]
         if not (0 <= x < width and 0 <= y < height) or visibility < MIN_VISIBILITY:
             raise BadFraming(
                 f"Your {side} shoulder is not in the picture. Step back a little and stand in the middle."
             )
-    if lm[R_SHOULDER, 0] > lm[L_SHOULDER, 0]:
+    if lm[BlazePose.RIGHT_SHOULDER, 0] > lm[BlazePose.LEFT_SHOULDER, 0]:
         raise BadFraming("You seem to be turned away from the camera. Please face the screen.")
-    shoulder_y = (lm[L_SHOULDER, 1] + lm[R_SHOULDER, 1]) / 2
-    hip_y = (lm[L_HIP, 1] + lm[R_HIP, 1]) / 2
+    shoulder_y = (lm[BlazePose.LEFT_SHOULDER, 1] + lm[BlazePose.RIGHT_SHOULDER, 1]) / 2
+    hip_y = (lm[BlazePose.LEFT_HIP, 1] + lm[BlazePose.RIGHT_HIP, 1]) / 2
     torso = hip_y - shoulder_y
     if torso < MIN_TORSO_HEIGHT * height:
         raise BadFraming("You are too far from the camera. Step closer so your body fills more of the picture.")
@@ -53,7 +52,7 @@ def check_person(body: BodyObservation | None, width: int, height: int) -> list[
         warnings.append(
             f"The hips are just below the picture ({visible:.0%} of the torso visible): the garment's hem is guessed."
         )
-    return warnings
+    return body, warnings
 
 
 def check_garment_mask(mask: np.ndarray) -> None:

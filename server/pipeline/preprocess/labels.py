@@ -1,45 +1,21 @@
-"""LIP-20 → ACGPN-14 labels with the levindabhi table (the mapping the ACGPN community results used;
-../shared/acgpn/SPEC.md §4.2): hat/hair → hair, upper/dress/coat → upper clothes, pants/skirt → pants,
-sunglasses/face → face, and everything without an ACGPN class (glove, socks, jumpsuit, scarf) → 7 "noise"."""
+"""Label maps: LIP-20 → ACGPN-14 (the table is `vocabulary.LIP_TO_ACGPN`), and resizing with smooth edges."""
 from __future__ import annotations
 
 import cv2
 import numpy as np
 
-LIP_TO_ACGPN = np.array(
-    [
-        0,  # 0 background
-        1,  # 1 hat
-        1,  # 2 hair
-        7,  # 3 glove
-        12,  # 4 sunglasses
-        4,  # 5 upper clothes
-        4,  # 6 dress
-        4,  # 7 coat
-        7,  # 8 socks
-        8,  # 9 pants
-        7,  # 10 jumpsuits
-        7,  # 11 scarf
-        8,  # 12 skirt
-        12,  # 13 face
-        11,  # 14 left arm
-        13,  # 15 right arm
-        9,  # 16 left leg
-        10,  # 17 right leg
-        5,  # 18 left shoe
-        6,  # 19 right shoe
-    ],
-    np.uint8,
-)
+from server.pipeline.vocabulary import LIP_TO_ACGPN, Lip
 
-ACGPN_VALUES = frozenset(int(v) for v in LIP_TO_ACGPN)
+LIP_TO_ACGPN_TABLE = np.array([LIP_TO_ACGPN[label] for label in Lip], np.uint8)  # indexed by LIP label
+
+ACGPN_VALUES = frozenset(int(v) for v in LIP_TO_ACGPN.values())
 
 
 def lip_to_acgpn(lip: np.ndarray) -> np.ndarray:
     """(H, W) uint8 LIP-20 → (H, W) uint8 ACGPN-14."""
-    if lip.max(initial=0) >= len(LIP_TO_ACGPN):
-        raise ValueError(f"LIP labels must be 0..19, got {int(lip.max())}")
-    return LIP_TO_ACGPN[lip]
+    if lip.max(initial=0) >= len(Lip):
+        raise ValueError(f"LIP labels must be 0..{len(Lip) - 1}, got {int(lip.max())}")
+    return LIP_TO_ACGPN_TABLE[lip]
 
 
 def upsample_labels(labels: np.ndarray, width: int, height: int) -> np.ndarray:

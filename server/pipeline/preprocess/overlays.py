@@ -4,13 +4,19 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from server.pipeline.vocabulary import Coco18
+
+K = Coco18
 # OpenPose COCO-18 limbs.
 LIMBS = (
-    (1, 2), (2, 3), (3, 4), (1, 5), (5, 6), (6, 7), (1, 8), (8, 9), (9, 10), (1, 11), (11, 12), (12, 13),
-    (1, 0), (0, 14), (14, 16), (0, 15), (15, 17),
+    (K.NECK, K.R_SHOULDER), (K.R_SHOULDER, K.R_ELBOW), (K.R_ELBOW, K.R_WRIST),
+    (K.NECK, K.L_SHOULDER), (K.L_SHOULDER, K.L_ELBOW), (K.L_ELBOW, K.L_WRIST),
+    (K.NECK, K.R_HIP), (K.R_HIP, K.R_KNEE), (K.R_KNEE, K.R_ANKLE),
+    (K.NECK, K.L_HIP), (K.L_HIP, K.L_KNEE), (K.L_KNEE, K.L_ANKLE),
+    (K.NECK, K.NOSE), (K.NOSE, K.R_EYE), (K.R_EYE, K.R_EAR), (K.NOSE, K.L_EYE), (K.L_EYE, K.L_EAR),
 )
 
-# The LIP palette SCHP and CP-VTON write (index → RGB).
+# The LIP palette SCHP and CP-VTON write (`Lip` label → RGB).
 LIP_PALETTE = np.array(
     [
         (0, 0, 0), (128, 0, 0), (254, 0, 0), (0, 85, 0), (169, 0, 51), (254, 85, 0), (0, 0, 85), (0, 119, 221),

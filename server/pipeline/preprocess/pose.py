@@ -1,7 +1,8 @@
 """Body keypoints in OpenPose COCO-18 order, and the OpenPose JSON that ACGPN's loader reads.
 
 The default comes from MediaPipe BlazePose (33 landmarks, already computed by `BodyModel`), mapped to COCO-18
-(../shared/notes/offline_models.md §a). A user who has the OpenPose COCO body model can use it instead.
+by name (BlazePose has no neck: it is the midpoint of the shoulders). A user who has the OpenPose COCO body
+model can use it instead.
 """
 from __future__ import annotations
 
@@ -11,10 +12,30 @@ from pathlib import Path
 import numpy as np
 
 from server.pipeline.errors import BackendUnavailable
+from server.pipeline.vocabulary import BlazePose, Coco18
 
-# COCO-18 slot → BlazePose landmark index; the neck (slot 1) is the midpoint of the shoulders (11, 12).
-# MediaPipe's "left" is the subject's left, as in OpenPose.
-BLAZEPOSE_FOR_COCO18 = (0, None, 12, 14, 16, 11, 13, 15, 24, 26, 28, 23, 25, 27, 5, 2, 8, 7)
+# COCO-18 keypoint → BlazePose landmark; the neck is the midpoint of the shoulders. MediaPipe's "left" is the
+# subject's left, as in OpenPose.
+BLAZEPOSE_FOR_COCO18: dict[Coco18, BlazePose | None] = {
+    Coco18.NOSE: BlazePose.NOSE,
+    Coco18.NECK: None,
+    Coco18.R_SHOULDER: BlazePose.RIGHT_SHOULDER,
+    Coco18.R_ELBOW: BlazePose.RIGHT_ELBOW,
+    Coco18.R_WRIST: BlazePose.RIGHT_WRIST,
+    Coco18.L_SHOULDER: BlazePose.LEFT_SHOULDER,
+    Coco18.L_ELBOW: BlazePose.LEFT_ELBOW,
+    Coco18.L_WRIST: BlazePose.LEFT_WRIST,
+    Coco18.R_HIP: BlazePose.RIGHT_HIP,
+    Coco18.R_KNEE: BlazePose.RIGHT_KNEE,
+    Coco18.R_ANKLE: BlazePose.RIGHT_ANKLE,
+    Coco18.L_HIP: BlazePose.LEFT_HIP,
+    Coco18.L_KNEE: BlazePose.LEFT_KNEE,
+    Coco18.L_ANKLE: BlazePose.LEFT_ANKLE,
+    Coco18.R_EYE: BlazePose.RIGHT_EYE,
+    Coco18.L_EYE: BlazePose.LEFT_EYE,
+    Coco18.R_EAR: BlazePose.RIGHT_EAR,
+    Coco18.L_EAR: BlazePose.LEFT_EAR,
+}
 MIN_VISIBILITY = 0.5
 
 
@@ -23,10 +44,10 @@ def coco18_from_blazepose(landmarks: np.ndarray, width: int, height: int) -> np.
 
     A point with visibility < 0.5 or outside the image becomes (0, 0, 0), as OpenPose writes a missing joint.
     """
-    out = np.zeros((18, 3), np.float32)
-    for slot, index in enumerate(BLAZEPOSE_FOR_COCO18):
+    out = np.zeros((len(Coco18), 3), np.float32)
+    for slot, index in BLAZEPOSE_FOR_COCO18.items():
         if index is None:
-            right, left = landmarks[12], landmarks[11]
+            right, left = landmarks[BlazePose.RIGHT_SHOULDER], landmarks[BlazePose.LEFT_SHOULDER]
             point = np.array([(right[0] + left[0]) / 2, (right[1] + left[1]) / 2, min(right[2], left[2])])
         else:
             point = landmarks[index]
@@ -99,7 +120,7 @@ class OpenPoseCoco:
         )
         self._net.setInput(blob)
         heatmaps = self._net.forward()[0]  # (57, 46, 46): 18 parts + background + 38 PAFs
-        out = np.zeros((18, 3), np.float32)
+        out = np.zeros((len(Coco18), 3), np.float32)
         for k in range(18):
             _, confidence, _, (x, y) = cv2.minMaxLoc(heatmaps[k])
             if confidence > self.THRESHOLD:

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from common.config.server import PreprocessConfig
-from server.pipeline.errors import NoPersonFound, PipelineError, UnsupportedCategory
+from server.pipeline.errors import NoPersonFound, PipelineError
 from server.pipeline.preprocess.body import BodyModel
 from server.pipeline.preprocess.checks import check_garment_mask, check_person
 from server.pipeline.preprocess.garment_mask import GarmentMasker
@@ -18,7 +18,8 @@ from server.pipeline.preprocess.parsing import make_parser
 from server.pipeline.preprocess.people import PeopleFinder
 from server.pipeline.preprocess.pose import OpenPoseCoco, coco18_from_blazepose, scale_keypoints
 from server.pipeline.timing import timed
-from server.pipeline.types import GARMENT_CATEGORIES, GarmentAnalysis, PersonAnalysis
+from server.pipeline.types import GarmentAnalysis, PersonAnalysis
+from server.pipeline.vocabulary import GarmentCategory, garment_category
 
 WORK_SIZE = 512
 MIN_SIDE = 64
@@ -30,11 +31,6 @@ def _check_image(rgb: np.ndarray, what: str) -> None:
     if min(rgb.shape[:2]) < MIN_SIDE:
         raise PipelineError(f"The {what} is too small ({rgb.shape[1]}×{rgb.shape[0]} px); send at least {MIN_SIDE} px.",
                             code="image_too_small")
-
-
-def _check_category(category: str) -> None:
-    if category not in GARMENT_CATEGORIES:
-        raise UnsupportedCategory(f"Unknown garment category {category!r}; expected one of {', '.join(GARMENT_CATEGORIES)}.")
 
 
 class Preprocessor:
@@ -60,11 +56,12 @@ class Preprocessor:
         self._garments.saliency(grey)
 
     def analyze_person(
-        self, rgb: np.ndarray, *, category: str = "tshirt", timings: dict[str, float] | None = None
+        self, rgb: np.ndarray, *, category: GarmentCategory = GarmentCategory.TSHIRT,
+        timings: dict[str, float] | None = None
     ) -> PersonAnalysis:
         """Raises NoPersonFound, BadFraming, UnsupportedCategory or PipelineError (unusable image).
         `timings` (ms) gets "people", "pose", "parsing" and "upsample"."""
-        _check_category(category)
+        category = garment_category(category)
         _check_image(rgb, "photo")
         timings = {} if timings is None else timings
         height, width = rgb.shape[:2]
@@ -77,8 +74,8 @@ class Preprocessor:
             region = selection.region(small)
             x0, y0, x1, y1 = selection.box
         with timed(timings, "pose"):
-            body = self._body.observe(region)
-            warnings = selection.warnings + check_person(body, region.shape[1], region.shape[0])
+            body, body_warnings = check_person(self._body.observe(region), region.shape[1], region.shape[0])
+            warnings = selection.warnings + body_warnings
             if self._openpose is not None:
                 keypoints = self._openpose.estimate(region)
             else:
@@ -100,10 +97,11 @@ class Preprocessor:
         return PersonAnalysis(rgb, keypoints, lip, labels, person_mask, warnings)
 
     def analyze_garment(
-        self, rgb: np.ndarray, *, category: str = "tshirt", timings: dict[str, float] | None = None
+        self, rgb: np.ndarray, *, category: GarmentCategory = GarmentCategory.TSHIRT,
+        timings: dict[str, float] | None = None
     ) -> GarmentAnalysis:
         """Raises NoGarmentFound, UnsupportedCategory or PipelineError. `timings` (ms) gets "garment_mask"."""
-        _check_category(category)
+        category = garment_category(category)
         _check_image(rgb, "garment photo")
         timings = {} if timings is None else timings
         with timed(timings, "garment_mask"):

@@ -12,9 +12,10 @@ from server.pipeline.backends.embedded.body_targets import Targets, body_targets
 from server.pipeline.backends.embedded.compose import compose
 from server.pipeline.backends.embedded.shading import shading_map
 from server.pipeline.backends.embedded.warp import PreparedGarment, prepare_garment, warp_garment
-from server.pipeline.errors import UnsupportedCategory
+from server.pipeline.preprocess.labels import lip_to_acgpn
 from server.pipeline.timing import timed
-from server.pipeline.types import GARMENT_CATEGORIES, GarmentAnalysis, PersonAnalysis, TryOnResult
+from server.pipeline.types import GarmentAnalysis, PersonAnalysis, TryOnResult
+from server.pipeline.vocabulary import Coco18, GarmentCategory, Lip
 
 # Margin of the working box round the control points and arm polylines, in shoulder widths.
 WORK_MARGIN = 0.45
@@ -57,7 +58,6 @@ class EmbeddedBackend:
     def try_on(self, person: PersonAnalysis, garment: GarmentAnalysis, *, seed: int = 0) -> TryOnResult:
         """Dress `person` in `garment`. Deterministic for a given `seed`, which only seeds the grain of
         synthesised skin."""
-        check_category(garment.category)
         timings: dict[str, float] = {}
         with timed(timings, "landmarks"):
             prepared = self.prepared(garment)
@@ -77,17 +77,11 @@ class EmbeddedBackend:
         return TryOnResult(image=result, timings_ms=timings, warnings=[])
 
 
-def check_category(category: str) -> None:
-    if category not in GARMENT_CATEGORIES:
-        raise UnsupportedCategory(f"The try-on supports tops only ({', '.join(GARMENT_CATEGORIES)}); "
-                                  f"'{category}' is not supported yet.")
-
-
-def _openings(targets: Targets, category: str) -> np.ndarray:
+def _openings(targets: Targets, category: GarmentCategory) -> np.ndarray:
     """Points round the garment's openings on the person, where old clothing left uncovered becomes skin:
     the neckline; for a tank top the whole outline (its armholes bare the shoulders). Elsewhere a gap
     between old and new garment keeps the old clothing (it reads as a layer, not as bare skin)."""
-    if category == "tank_top":
+    if category == GarmentCategory.TANK_TOP:
         return targets.torso_dst
     return np.array([targets.placed[k] for k in ("neck_l", "neck_front", "neck_r")])
 
@@ -104,7 +98,7 @@ def targets_in_work_box(landmarks: dict[str, np.ndarray], garment: GarmentAnalys
     return (y0, y1, x0, x1), body_targets(landmarks, garment.mask, shifted, lip[y0:y1, x0:x1], garment.category)
 
 
-def _work_box(targets: Targets, shape: tuple[int, int]) -> tuple[int, int, int, int]:
+def _work_box(targets: Targets, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
     """(y0, y1, x0, x1): bounding box of the garment's control points and the arms, with a margin."""
     frame = targets.frame
     pts = [targets.torso_dst, *[dst for _, dst in targets.sleeves], *frame.arms, frame.neck[None]]
@@ -123,20 +117,23 @@ def synthetic_pair() -> tuple[PersonAnalysis, GarmentAnalysis]:
     h, w = 256, 192
     image = np.full((h, w, 3), 200, np.uint8)
     lip = np.zeros((h, w), np.uint8)
-    lip[30:70, 76:116] = 13  # face
-    lip[75:200, 56:136] = 5  # upper clothes
-    lip[75:190, 40:56] = 15  # right arm (image left)
-    lip[75:190, 136:152] = 14
-    lip[200:, 60:132] = 9
-    kp = np.zeros((18, 3), np.float32)
-    for i, (x, y) in {0: (96, 50), 1: (96, 78), 2: (62, 82), 3: (50, 130), 4: (46, 180), 5: (130, 82),
-                      6: (142, 130), 7: (146, 180), 8: (72, 200), 11: (120, 200)}.items():
-        kp[i] = (x, y, 1.0)
-    person = PersonAnalysis(image=image, keypoints=kp, lip=lip, labels=lip, person_mask=(lip > 0).astype(np.float32))
+    lip[30:70, 76:116] = Lip.FACE
+    lip[75:200, 56:136] = Lip.UPPER_CLOTHES
+    lip[75:190, 40:56] = Lip.RIGHT_ARM  # image left
+    lip[75:190, 136:152] = Lip.LEFT_ARM
+    lip[200:, 60:132] = Lip.PANTS
+    kp = np.zeros((len(Coco18), 3), np.float32)
+    joints = {Coco18.NOSE: (96, 50), Coco18.NECK: (96, 78), Coco18.R_SHOULDER: (62, 82), Coco18.R_ELBOW: (50, 130),
+              Coco18.R_WRIST: (46, 180), Coco18.L_SHOULDER: (130, 82), Coco18.L_ELBOW: (142, 130),
+              Coco18.L_WRIST: (146, 180), Coco18.R_HIP: (72, 200), Coco18.L_HIP: (120, 200)}
+    for joint, (x, y) in joints.items():
+        kp[joint] = (x, y, 1.0)
+    person = PersonAnalysis(image=image, keypoints=kp, lip=lip, labels=lip_to_acgpn(lip),
+                            person_mask=(lip > 0).astype(np.float32))
     g = np.zeros((h, w), np.uint8)
     g[40:230, 50:142] = 255  # body
     g[40:100, 10:50] = 255  # sleeves
     g[40:100, 142:182] = 255
     g[40:55, 80:112] = 0  # neckline
-    garment = GarmentAnalysis(image=np.full((h, w, 3), 90, np.uint8), mask=g, category="tshirt")
+    garment = GarmentAnalysis(image=np.full((h, w, 3), 90, np.uint8), mask=g, category=GarmentCategory.TSHIRT)
     return person, garment

@@ -14,13 +14,14 @@ import numpy as np
 
 from server.pipeline.backends.embedded.landmarks import has_sleeves
 from server.pipeline.errors import BadFraming, NoGarmentFound
+from server.pipeline.vocabulary import LIP_CLOTHES, Coco18, GarmentCategory, Lip
 
 # Shoulder seams sit a little outside the shoulder joints that pose models report, and a little above.
 SHOULDER_SPAN = 1.12  # garment shoulder width / joint-to-joint shoulder width
 SHOULDER_LIFT = 0.14  # upwards, in shoulder widths
 # Labels (LIP-20) whose union is the torso a garment is fitted to, at chest and at hip height.
-UPPER_BODY = (5, 6, 7, 10)
-TORSO_AND_HIPS = (5, 6, 7, 9, 10, 12)
+UPPER_BODY = (*LIP_CLOTHES, Lip.JUMPSUITS)
+TORSO_AND_HIPS = (*LIP_CLOTHES, Lip.PANTS, Lip.JUMPSUITS, Lip.SKIRT)
 MIN_CONFIDENCE = 0.05
 # Measured torso width, as a share of the shoulder-seam span, that is believed (outside: clipped).
 ARMPIT_SPAN = (0.7, 1.0)
@@ -47,20 +48,21 @@ class BodyFrame:
     hip_depth: float | None  # distance from the neck to the hips along `down`, when both hips are seen
 
 
-def _point(kp: np.ndarray, i: int) -> np.ndarray | None:
+def _point(kp: np.ndarray, i: Coco18) -> np.ndarray | None:
     x, y, c = kp[i]
     return np.array([x, y], np.float64) if c > MIN_CONFIDENCE and x > 1 and y > 1 else None
 
 
 def body_frame(keypoints: np.ndarray) -> BodyFrame:
     """Torso frame and arm polylines from COCO-18 keypoints (missing elbows/wrists are extrapolated)."""
-    right = [_point(keypoints, i) for i in (2, 3, 4)]  # the shopper's right: image left when facing us
-    left = [_point(keypoints, i) for i in (5, 6, 7)]
-    if right[0] is None or left[0] is None:
-        raise BadFraming("Both shoulders must be visible: stand facing the camera with your upper body in view.")
-    if right[0][0] > left[0][0]:
-        right, left = left, right
+    # The shopper's right: image left when facing us.
+    right = [_point(keypoints, i) for i in (Coco18.R_SHOULDER, Coco18.R_ELBOW, Coco18.R_WRIST)]
+    left = [_point(keypoints, i) for i in (Coco18.L_SHOULDER, Coco18.L_ELBOW, Coco18.L_WRIST)]
     s_l, s_r = right[0], left[0]
+    if s_l is None or s_r is None:
+        raise BadFraming("Both shoulders must be visible: stand facing the camera with your upper body in view.")
+    if s_l[0] > s_r[0]:
+        right, left, s_l, s_r = left, right, s_r, s_l
     shoulder_width = float(np.linalg.norm(s_r - s_l))
     if shoulder_width < 8:
         raise BadFraming("The person is too small in the photo: step closer to the camera.")
@@ -68,14 +70,12 @@ def body_frame(keypoints: np.ndarray) -> BodyFrame:
     down = np.array([-across[1], across[0]])
     if down[1] < 0:
         down = -down
-    neck = _point(keypoints, 1)
+    neck = _point(keypoints, Coco18.NECK)
     if neck is None:
         neck = (s_l + s_r) / 2
-    arms = tuple(_arm_polyline(chain, -sign * across, down, shoulder_width)
-                 for chain, sign in ((right, 1), (left, -1)))
-    hips = [_point(keypoints, i) for i in (8, 11)]
-    hip_depth = float((((hips[0] + hips[1]) / 2) - neck) @ down) if hips[0] is not None and hips[1] is not None \
-        else None
+    arms = (_arm_polyline(right, -across, down, shoulder_width), _arm_polyline(left, across, down, shoulder_width))
+    r_hip, l_hip = _point(keypoints, Coco18.R_HIP), _point(keypoints, Coco18.L_HIP)
+    hip_depth = float((((r_hip + l_hip) / 2) - neck) @ down) if r_hip is not None and l_hip is not None else None
     return BodyFrame(neck, (s_l, s_r), across, down, shoulder_width, arms, hip_depth)
 
 
@@ -99,7 +99,7 @@ def similarity(garment: dict[str, np.ndarray], frame: BodyFrame) -> tuple[np.nda
     g_l, g_r = garment["shoulder_l"], garment["shoulder_r"]
     t_l, t_r = shoulder_targets(frame)
     g_vec, t_vec = g_r - g_l, t_r - t_l
-    scale = float(np.linalg.norm(t_vec) / max(np.linalg.norm(g_vec), 1e-6))
+    scale = float(np.linalg.norm(t_vec)) / max(float(np.linalg.norm(g_vec)), 1e-6)
     angle = np.arctan2(t_vec[1], t_vec[0]) - np.arctan2(g_vec[1], g_vec[0])
     rot = scale * np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
     shift = (t_l + t_r) / 2 - rot @ ((g_l + g_r) / 2)
@@ -173,8 +173,8 @@ class Targets:
 
 
 def body_targets(garment: dict[str, np.ndarray], garment_mask: np.ndarray, keypoints: np.ndarray,
-                 lip: np.ndarray, category: str | None = None) -> Targets:
-    """Pair the garment landmarks with points on the person. `category` "long_sleeve" makes the sleeves
+                 lip: np.ndarray, category: GarmentCategory | None = None) -> Targets:
+    """Pair the garment landmarks with points on the person. `category` LONG_SLEEVE makes the sleeves
     long whatever their flat proportion (otherwise that proportion decides)."""
     frame = body_frame(keypoints)
     sim, scale = similarity(garment, frame)
@@ -200,7 +200,8 @@ def body_targets(garment: dict[str, np.ndarray], garment_mask: np.ndarray, keypo
     # torso's half width measured on the parsing in that row (when the parsing has a torso there).
     g_mid_top = (garment["armpit_l"] + garment["armpit_r"]) / 2
     g_mid_hem = (garment["hem_l"] + garment["hem_r"]) / 2
-    side_names = [("armpit_l", "armpit_r", UPPER_BODY, ARMPIT_SPAN)]
+    side_names: list[tuple[str, str, tuple[Lip, ...], tuple[float, float]]] = [
+        ("armpit_l", "armpit_r", UPPER_BODY, ARMPIT_SPAN)]
     waist = {}
     for frac, key in ((0.5, "waist"),):
         y = g_mid_top[1] + frac * (g_mid_hem[1] - g_mid_top[1])
@@ -239,7 +240,8 @@ def body_targets(garment: dict[str, np.ndarray], garment_mask: np.ndarray, keypo
     if has_sleeves(garment):
         for side, idx in (("l", 0), ("r", 1)):
             sleeves.append(_sleeve_pairs(garment, side, frame.arms[idx], placed[f"shoulder_{side}"],
-                                         placed[f"armpit_{side}"], scale, frame, category == "long_sleeve"))
+                                         placed[f"armpit_{side}"], scale, frame,
+                                         category == GarmentCategory.LONG_SLEEVE))
     if not (np.all(np.isfinite(dst)) and all(np.all(np.isfinite(d)) for _, d in sleeves)):
         raise NoGarmentFound("The garment's shape could not be read: photograph it flat, front up, whole.")
     long_sleeves = any(len(s) > 4 for s, _ in sleeves)  # seam pair + cuff pair only for a short sleeve

@@ -14,11 +14,11 @@ import numpy as np
 from server.pipeline.backends.embedded import skin
 from server.pipeline.backends.embedded.body_targets import BodyFrame
 from server.pipeline.backends.embedded.warp import WarpedLayer
+from server.pipeline.vocabulary import LIP_ARMS, LIP_CLOTHES, Lip
 
-FRONT = (1, 2, 3, 4, 13)  # hat, hair, glove, sunglasses, face (the heuristic parser puts the neck in face)
-ARMS = (14, 15)
-CLOTHES = (5, 6, 7)
-LOWER_CLOTHES = (9, 10, 12)  # pants, jumpsuit, skirt
+# The heuristic parser puts the neck in face.
+FRONT = (Lip.HAT, Lip.HAIR, Lip.GLOVE, Lip.SUNGLASSES, Lip.FACE)
+LOWER_CLOTHES = (Lip.PANTS, Lip.JUMPSUITS, Lip.SKIRT)
 FEATHER_FRACTION = 1 / 600  # edge softness as a fraction of the image height
 # Skin zone round an arm's polyline, in shoulder widths.
 ARM_RADIUS = 0.2
@@ -81,8 +81,8 @@ def compose(image: np.ndarray, lip: np.ndarray, torso: WarpedLayer, sleeves: lis
     sigma = max(0.7, h * FEATHER_FRACTION)
     out = image.astype(np.float32)
     front = _soft(np.isin(lip, FRONT), sigma)
-    arms_hard = np.isin(lip, ARMS)
-    clothes = np.isin(lip, CLOTHES)
+    arms_hard = np.isin(lip, LIP_ARMS)
+    clothes = np.isin(lip, LIP_CLOTHES)
     behind_front = 1 - front
 
     # Sleeves only where the arm or the old clothing is (a little beyond, for a loose cut).

@@ -15,11 +15,7 @@ import cv2
 import numpy as np
 
 from server.pipeline.errors import NoGarmentFound
-
-TORSO_NAMES = ("neck_l", "neck_r", "neck_front", "shoulder_l", "shoulder_r", "armpit_l", "armpit_r",
-               "hem_l", "hem_r")
-SLEEVE_NAMES = ("sleeve_l_out", "sleeve_l_in", "sleeve_r_out", "sleeve_r_in")
-LANDMARK_NAMES = TORSO_NAMES + SLEEVE_NAMES
+from server.pipeline.vocabulary import GarmentCategory
 
 Landmarks = dict[str, np.ndarray]
 
@@ -38,8 +34,8 @@ def clean_mask(mask: np.ndarray) -> np.ndarray:
     return filled.astype(bool)
 
 
-def find_landmarks(mask: np.ndarray, category: str, image: np.ndarray | None = None) -> Landmarks:
-    """Landmarks of a garment mask (uint8, 255 = garment), all of LANDMARK_NAMES. With the photo, the
+def find_landmarks(mask: np.ndarray, category: GarmentCategory, image: np.ndarray | None = None) -> Landmarks:
+    """Landmarks of a garment mask (uint8, 255 = garment), all of `GarmentLandmark`. With the photo, the
     front neckline is found below any inside of the back that shows through the neck opening."""
     m = clean_mask(mask)
     ys, xs = np.nonzero(m)
@@ -61,7 +57,7 @@ def find_landmarks(mask: np.ndarray, category: str, image: np.ndarray | None = N
         flat = np.nonzero(top[cols] <= highest + max(1, 0.01 * height))[0]
         # Where the neckline meets the shoulder line: the outer end of the flat top (the collar), or for a
         # tank top the inner end (the strap's inner edge).
-        end = cols[flat[0]] if category == "tank_top" else cols[flat[-1]]
+        end = cols[flat[0]] if category == GarmentCategory.TANK_TOP else cols[flat[-1]]
         pts[f"neck_{side}"] = np.array([float(end), float(top[end])])
 
     neck_top = float(np.median(top[int(cx) - 1:int(cx) + 2]))
@@ -73,7 +69,7 @@ def find_landmarks(mask: np.ndarray, category: str, image: np.ndarray | None = N
     contour = _outline(m)
     for side, sign in (("l", -1), ("r", 1)):
         armpit = _armpit(m, contour, cx, sign, y0, height, category)
-        if category != "tank_top":
+        if category != GarmentCategory.TANK_TOP:
             # Body sides hang straight below the armpits: a notch found far from the side line is some
             # other dent (a sleeve's fold, a sleeve lying against the body); the side line wins then.
             side_x = float(np.median([_body_edge(m, int(y0 + f * height), cx, sign)
@@ -84,7 +80,7 @@ def find_landmarks(mask: np.ndarray, category: str, image: np.ndarray | None = N
         pts[f"armpit_{side}"] = armpit
         pts[f"hem_{side}"] = _hem_corner(m, cx, sign, y1)
         col = int(round(armpit[0]))
-        if category == "tank_top":
+        if category == GarmentCategory.TANK_TOP:
             # The shoulder of a tank top is the top of its strap: the neck side point pushed outwards to
             # the strap's outer edge on the top profile.
             neck_x = int(pts[f"neck_{side}"][0])
@@ -126,7 +122,7 @@ def _fall_back_to_box(pts: Landmarks, m: np.ndarray, top: np.ndarray, x0: int, x
 NECKLINE_JUMP = 1.25
 MIN_SHOULDER_SPAN = 0.35  # shoulder (and armpit) span below this share of the garment width: unreadable
 SIDE_TOLERANCE = 0.06  # armpit distance from the body's side line (share of the garment width) believed
-NECK_DEPTH = {"tshirt": 0.48, "long_sleeve": 0.48, "tank_top": 1.0}
+NECK_DEPTH = {GarmentCategory.TSHIRT: 0.48, GarmentCategory.LONG_SLEEVE: 0.48, GarmentCategory.TANK_TOP: 1.0}
 
 
 def _front_neckline(image: np.ndarray, m: np.ndarray, cx: int, neck_line: float, depth: float,
@@ -196,7 +192,7 @@ def _hem_corner(m: np.ndarray, cx: float, sign: int, y1: int) -> np.ndarray:
 
 
 def _armpit(m: np.ndarray, contour: np.ndarray, cx: float, sign: int, y0: int, height: int,
-            category: str) -> np.ndarray:
+            category: GarmentCategory) -> np.ndarray:
     """The deepest concavity of the outline on one side between 15% and 80% of the height.
 
     For sleeves that is the notch between sleeve and body; for a tank top the armhole, whose lowest
@@ -215,7 +211,7 @@ def _armpit(m: np.ndarray, contour: np.ndarray, cx: float, sign: int, y0: int, h
         # No notch (sleeves lying against the body): the side of the body at a third of the height.
         row = int(y0 + 0.33 * height)
         return np.array([float(_body_edge(m, row, cx, sign)), float(row)])
-    if category != "tank_top":
+    if category != GarmentCategory.TANK_TOP:
         return pts[best[2]]
     # Tank top: walk the armhole (between the defect's hull points) and take its lowest point that is
     # still inside the outer half (the side seam's top).

@@ -10,8 +10,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-CLOTHES = (5, 6, 7)
-ARMS = (14, 15)
+from server.pipeline.vocabulary import LIP_ARMS, LIP_CLOTHES
+
 # Low-pass width as a fraction of the image height: keeps folds (a few % of the height), drops prints.
 SIGMA_FRACTION = 0.02
 # The map is clipped so a black shirt's noise or a white shirt's blown highlights stay plausible.
@@ -33,7 +33,7 @@ def shading_map(image: np.ndarray, lip: np.ndarray) -> np.ndarray:
     sigma = max(0.8, SIGMA_FRACTION * h / f)
     ratio = np.zeros_like(lum)
     weight = np.zeros_like(lum)
-    for labels in (CLOTHES, ARMS):
+    for labels in (LIP_CLOTHES, LIP_ARMS):
         region = np.isin(lip_small, labels).astype(np.float32)
         if region.sum() < 16:
             continue

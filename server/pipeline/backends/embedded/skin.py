@@ -10,8 +10,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-SKIN_SOURCES = (13, 14, 15)  # face (the heuristic parser puts the neck there too), arms
-FACE = 13
+from server.pipeline.vocabulary import LIP_ARMS, Lip
+
+SKIN_SOURCES = (Lip.FACE, *LIP_ARMS)  # the heuristic parser puts the neck in face too
 # Blur (pixels) that separates grain from the face's shape: grain is a property of the camera's pixels.
 GRAIN_SIGMA = 2.0
 NOISE_SIGMA = 0.7  # pixels: the grain of a camera photo of skin
@@ -40,7 +41,7 @@ def _luminance(rgb: np.ndarray) -> np.ndarray:
 
 def face_grain(image: np.ndarray, lip: np.ndarray) -> float:
     """Relative standard deviation of the face's fine texture (0 when no face is parsed)."""
-    face = (lip == FACE).astype(np.uint8)
+    face = (lip == Lip.FACE).astype(np.uint8)
     inner = cv2.erode(face, np.ones((int(4 * GRAIN_SIGMA) * 2 + 1,) * 2, np.uint8)).astype(bool)
     if inner.sum() < 64:
         return 0.0
@@ -71,7 +72,7 @@ def neck_zone(lip: np.ndarray, neckline: np.ndarray, neck: np.ndarray, shoulder_
     left, front, right = neckline
     half = NECK_WIDTH * shoulder_width / 2
     xs = np.linspace(neck[0] - half, neck[0] + half, 9)
-    face = lip == FACE
+    face = lip == Lip.FACE
     floor = int(np.clip(neck[1] + 0.3 * shoulder_width, 0, h - 1))
     fallback = neck[1] - NECK_HEIGHT * shoulder_width
     jaw = []

@@ -15,6 +15,7 @@ import numpy as np
 from server.pipeline.backends.embedded.body_targets import Targets
 from server.pipeline.backends.embedded.landmarks import NECKLINE_JUMP, find_landmarks, has_sleeves, sleeve_outline
 from server.pipeline.tps import fit_tps
+from server.pipeline.vocabulary import GarmentCategory
 
 # Spline smoothing (relative; 0 = exact). A little keeps noisy landmarks from folding the garment.
 TORSO_REGULARIZATION = 0.002
@@ -110,7 +111,7 @@ def cut_neck_opening(mask: np.ndarray, landmarks: dict[str, np.ndarray], rgb: np
     return mask & ~hole.astype(bool) & ~inner_back(rgb, mask, landmarks)
 
 
-def _hull_box(points: np.ndarray, margin: float, shape: tuple[int, int]) -> tuple[int, int, int, int] | None:
+def _hull_box(points: np.ndarray, margin: float, shape: tuple[int, ...]) -> tuple[int, int, int, int] | None:
     """(x0, y0, x1, y1) of the points' box grown by margin, clipped to the canvas; None when empty."""
     h, w = shape
     x0, y0 = np.floor(points.min(0) - margin).astype(int)
@@ -153,7 +154,7 @@ class PreparedGarment:
     whole: np.ndarray  # (H, W, 4) uint8 RGBA: all pieces together
 
 
-def prepare_garment(rgb: np.ndarray, mask: np.ndarray, category: str) -> PreparedGarment:
+def prepare_garment(rgb: np.ndarray, mask: np.ndarray, category: GarmentCategory) -> PreparedGarment:
     landmarks = find_landmarks(mask, category, rgb)
     clean = cv2.erode((mask > 127).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
     body, sleeves = split_sleeves(cut_neck_opening(clean, landmarks, rgb), landmarks)
@@ -162,7 +163,7 @@ def prepare_garment(rgb: np.ndarray, mask: np.ndarray, category: str) -> Prepare
     return PreparedGarment(landmarks, pieces, [int(p.sum()) for p in [body, *sleeves]], whole)
 
 
-def _warp_piece(rgba: np.ndarray, src: np.ndarray, dst: np.ndarray, shape: tuple[int, int],
+def _warp_piece(rgba: np.ndarray, src: np.ndarray, dst: np.ndarray, shape: tuple[int, ...],
                 regularization: float, margin: float,
                 fill: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[WarpedLayer, float, float]:
     """The piece warped onto the canvas, and the share of it that the warp folds over. Only the box
@@ -198,7 +199,7 @@ def _warp_piece(rgba: np.ndarray, src: np.ndarray, dst: np.ndarray, shape: tuple
 
 
 def warp_garment(garment: PreparedGarment, targets: Targets,
-                 shape: tuple[int, int]) -> tuple[WarpedLayer, list[WarpedLayer]]:
+                 shape: tuple[int, ...]) -> tuple[WarpedLayer, list[WarpedLayer]]:
     """Torso layer and sleeve layers of the garment on a canvas of `shape` (H, W)."""
     reach = 0.35 * float(np.linalg.norm(targets.placed["shoulder_r"] - targets.placed["shoulder_l"]))
     body = garment.pieces[0]

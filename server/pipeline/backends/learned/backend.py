@@ -16,12 +16,7 @@ import numpy as np
 import torch
 
 from server.pipeline.acgpn.precision import native_bf16
-from server.pipeline.backends.embedded.backend import (
-    EmbeddedBackend,
-    check_category,
-    synthetic_pair,
-    targets_in_work_box,
-)
+from server.pipeline.backends.embedded.backend import EmbeddedBackend, synthetic_pair, targets_in_work_box
 from server.pipeline.backends.embedded.warp import warp_garment
 from server.pipeline.backends.learned.inputs import FRONT, NET_SIZE, compose, garment_layer, network_input, skin_colour
 from server.pipeline.backends.learned.network import TryOnNet
@@ -61,7 +56,8 @@ class LearnedBackend:
     def __init__(self, weights: Path | None = None, garment_cache_size: int = 32) -> None:
         net = load_tryon_net(weights or WEIGHTS)
         self._dtype = torch.bfloat16 if native_bf16(torch.device("cpu")) else torch.float32
-        self.net = net.to(dtype=self._dtype, memory_format=torch.channels_last)
+        # torch's stubs list no `memory_format` overload for Module.to, which accepts it (documented).
+        self.net = net.to(dtype=self._dtype, memory_format=torch.channels_last)  # type: ignore[call-overload]
         self._lock = threading.Lock()  # one inference at a time: concurrent ones only fight over the cores
         # The classical backend prepares (and caches) each garment's landmarks and pieces, and answers a request
         # whose network output is not finite.
@@ -73,7 +69,6 @@ class LearnedBackend:
 
     def try_on(self, person: PersonAnalysis, garment: GarmentAnalysis, *, seed: int = 0) -> TryOnResult:
         """Dress `person` in `garment` (deterministic; `seed` only matters if the classical backend answers)."""
-        check_category(garment.category)
         timings: dict[str, float] = {}
         with timed(timings, "landmarks"):
             prepared = self._classical.prepared(garment)
@@ -131,14 +126,15 @@ class LearnedBackend:
         x, region = network_input(
             torch.from_numpy(small).permute(2, 0, 1)[None], torch.from_numpy(small_lip)[None],
             torch.from_numpy(fractions)[None], torch.from_numpy(small_warped.astype(np.uint8)).permute(2, 0, 1)[None],
-            torch.from_numpy(small_alpha.astype(np.uint8))[None, None], torch.from_numpy(skin_colour(small, small_lip))[None])
+            torch.from_numpy(small_alpha.astype(np.uint8))[None, None],
+            torch.from_numpy(skin_colour(small, small_lip))[None])
         with self._lock, torch.inference_mode():
-            render, keep, _ = self.net(x.to(dtype=self._dtype, memory_format=torch.channels_last))
+            render, keep, _ = self.net.heads(x.to(dtype=self._dtype, memory_format=torch.channels_last))
         if not (torch.isfinite(render).all() and torch.isfinite(keep).all()):
             return None
         small_out = torch.cat([render, keep, region], 1)[0].permute(1, 2, 0).float().numpy()
         full = cv2.resize(small_out, (width, height), interpolation=cv2.INTER_LINEAR)
         # The region's soft edge must not reach into face or hair at full resolution either.
-        region = np.where(np.isin(lip, FRONT), 0, full[..., 4])
-        return (full[..., :3] + 1) * 127.5, full[..., 3], region
+        full_region = np.where(np.isin(lip, FRONT), 0, full[..., 4])
+        return (full[..., :3] + 1) * 127.5, full[..., 3], full_region
 

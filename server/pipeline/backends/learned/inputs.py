@@ -18,18 +18,17 @@ from torch.nn import functional as F
 
 from server.pipeline.backends.embedded.warp import WarpedLayer
 from server.pipeline.preprocess.parsing.learned import pose_maps
+from server.pipeline.vocabulary import LIP_ARMS, LIP_CLOTHES, Coco18, Lip
 
 NET_SIZE = (192, 256)  # (width, height), as the learned parser
-CLOTHES = (5, 6, 7)  # LIP-20 upper clothes, dress, coat
-ARMS = (14, 15)  # LIP-20 left arm, right arm
-FRONT = (1, 2, 4, 13)  # hat, hair, sunglasses, face: never changed
-LOWER = (9, 10, 12, 16, 17, 18, 19)  # pants, jumpsuit, skirt, legs, shoes
+FRONT = (Lip.HAT, Lip.HAIR, Lip.SUNGLASSES, Lip.FACE)  # never changed
+LOWER = (Lip.PANTS, Lip.JUMPSUITS, Lip.SKIRT, Lip.LEFT_LEG, Lip.RIGHT_LEG, Lip.LEFT_SHOE, Lip.RIGHT_SHOE)
 REGION_GROW = 3 / 256  # of the frame's height (3 px at NET_SIZE: the parse's edge, a soft garment edge)
 # Layout classes (ACGPN's semantic generation, reduced to what the try-on region holds).
 LAYOUT = ("rest", "garment", "left_arm", "right_arm")
 # Input channels: blanked photo, blank and region masks, pose heat maps, kept parts (face and hair, arms,
 # lower body, background), the warped garment and its alpha, the shopper's skin colour.
-IN_CHANNELS = 3 + 1 + 1 + 18 + 4 + 3 + 1 + 3
+IN_CHANNELS = 3 + 1 + 1 + len(Coco18) + 4 + 3 + 1 + 3
 DEFAULT_SKIN = (200, 160, 140)
 
 
@@ -48,7 +47,7 @@ def garment_layer(torso: WarpedLayer, sleeves: list[WarpedLayer]) -> tuple[np.nd
 
 def skin_colour(rgb: np.ndarray, lip: np.ndarray) -> np.ndarray:
     """(3,) uint8 median colour of the face (else the arms) in the parse; a neutral skin tone without either."""
-    for labels in ((13,), ARMS):
+    for labels in ((Lip.FACE,), LIP_ARMS):
         where = np.isin(lip, labels)
         if where.sum() >= 20:
             return np.median(rgb[where], axis=0).astype(np.uint8)
@@ -69,8 +68,8 @@ def masks(lip: torch.Tensor, alpha: torch.Tensor, hide_arms: torch.Tensor | None
     """lip (B, H, W) uint8, alpha (B, 1, H, W) uint8 → blank and region, (B, 1, H, W) float 0/1. `hide_arms`
     (B,) bool, training only: hide those rows' arms too, so that painting skin is learned."""
     grow = max(1, round(REGION_GROW * lip.shape[-2]))
-    front, arms = _isin(lip, FRONT), _isin(lip, ARMS)
-    clothes = _grow(_isin(lip, CLOTHES), grow)
+    front, arms = _isin(lip, FRONT), _isin(lip, LIP_ARMS)
+    clothes = _grow(_isin(lip, LIP_CLOTHES), grow)
     blank = clothes * (1 - front) * (1 - arms)
     if hide_arms is not None:
         blank = torch.maximum(blank, arms * hide_arms.view(-1, 1, 1, 1).float())
@@ -86,7 +85,7 @@ def network_input(photo: torch.Tensor, lip: torch.Tensor, keypoints: torch.Tenso
     keypoints (B, 18, 3) as frame fractions; skin (B, 3)) → x (B, IN_CHANNELS, H, W) and the region mask."""
     height, width = photo.shape[-2:]
     blank, region = masks(lip, alpha, hide_arms)
-    kept = [_isin(lip, FRONT), _isin(lip, ARMS), _isin(lip, LOWER), (lip == 0)[:, None].float()]
+    kept = [_isin(lip, FRONT), _isin(lip, LIP_ARMS), _isin(lip, LOWER), (lip == Lip.BACKGROUND)[:, None].float()]
     x = torch.cat([
         to_unit(photo) * (1 - blank), blank, region,
         pose_maps(keypoints.float(), height, width),

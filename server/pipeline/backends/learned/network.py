@@ -21,8 +21,8 @@ class TryOnNet(UNet):
     def __init__(self, widths: tuple[int, ...] = (16, 32, 64, 96, 128)) -> None:
         super().__init__(IN_CHANNELS, widths, OUT_CHANNELS)
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def heads(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """x (B, IN_CHANNELS, H, W) → render (B, 3, H, W) in [-1, 1], keep (B, 1, H, W) in [0, 1], layout
-        logits (B, 4, H, W)."""
-        out = super().forward(x).float()
+        logits (B, 4, H, W): the U-Net's output channels, each through its own activation."""
+        out = self(x).float()
         return torch.tanh(out[:, :3]), torch.sigmoid(out[:, 3:4]), out[:, 4:]

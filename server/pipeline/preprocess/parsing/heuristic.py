@@ -1,5 +1,5 @@
-"""A LIP-20 human parser built from the packaged MediaPipe models plus colour models (no parsing network
-ships in any package; ../shared/notes/offline_models.md §b).
+"""A LIP-20 human parser built from the packaged MediaPipe models plus colour models (no pip or apt package
+ships human-parsing weights).
 
 Order of decisions, each on the MediaPipe person mask:
   face      convex hull of the face mesh (or an ellipse from eyes/ears when the mesh is missing)
@@ -21,16 +21,7 @@ from scipy.ndimage import median_filter
 
 from server.pipeline.preprocess.body import BodyObservation
 from server.pipeline.preprocess.parsing.colour import ColourModel
-
-# LIP-20 ids used here.
-HAIR, UPPER, PANTS, SKIRT, FACE = 2, 5, 9, 12, 13
-LEFT_ARM, RIGHT_ARM, LEFT_LEG, RIGHT_LEG, LEFT_SHOE, RIGHT_SHOE = 14, 15, 16, 17, 18, 19
-
-# BlazePose landmark ids.
-NOSE, L_EYE, R_EYE, L_EAR, R_EAR = 0, 2, 5, 7, 8
-L_SHOULDER, R_SHOULDER, L_ELBOW, R_ELBOW, L_WRIST, R_WRIST, L_INDEX, R_INDEX = 11, 12, 13, 14, 15, 16, 19, 20
-L_HIP, R_HIP, L_KNEE, R_KNEE, L_ANKLE, R_ANKLE = 23, 24, 25, 26, 27, 28
-L_HEEL, R_HEEL, L_FOOT, R_FOOT = 29, 30, 31, 32
+from server.pipeline.vocabulary import BlazePose, Lip
 
 SKIN_DISTANCE = 3.0  # Mahalanobis, YCrCb chroma
 ARM_SKIN_DISTANCE = 4.0
@@ -69,7 +60,8 @@ class HeuristicParser:
     def parse(self, rgb: np.ndarray, body: BodyObservation) -> np.ndarray:
         """Parse only the person's bounding box (with a margin): the rest is background anyway."""
         height, width = rgb.shape[:2]
-        rows, cols = np.nonzero((body.person_mask > 0.5).any(axis=1))[0], np.nonzero((body.person_mask > 0.5).any(axis=0))[0]
+        person = body.person_mask > 0.5
+        rows, cols = np.nonzero(person.any(axis=1))[0], np.nonzero(person.any(axis=0))[0]
         lip = np.zeros((height, width), np.uint8)
         if len(rows) == 0:
             return lip
@@ -97,16 +89,18 @@ class HeuristicParser:
         lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
         lip = np.zeros((height, width), np.uint8)
 
-        shoulder_width = max(float(np.hypot(*(lm[L_SHOULDER, :2] - lm[R_SHOULDER, :2]))), 4.0)
-        shoulder_y = float(lm[L_SHOULDER, 1] + lm[R_SHOULDER, 1]) / 2
-        hip_y = float(lm[L_HIP, 1] + lm[R_HIP, 1]) / 2
+        shoulders = lm[BlazePose.LEFT_SHOULDER, :2] - lm[BlazePose.RIGHT_SHOULDER, :2]
+        shoulder_width = max(float(np.hypot(*shoulders)), 4.0)
+        shoulder_y = float(lm[BlazePose.LEFT_SHOULDER, 1] + lm[BlazePose.RIGHT_SHOULDER, 1]) / 2
+        hip_y = float(lm[BlazePose.LEFT_HIP, 1] + lm[BlazePose.RIGHT_HIP, 1]) / 2
         torso = max(hip_y - shoulder_y, 1.0)
-        neck_x = float(lm[L_SHOULDER, 0] + lm[R_SHOULDER, 0]) / 2
+        neck_x = float(lm[BlazePose.LEFT_SHOULDER, 0] + lm[BlazePose.RIGHT_SHOULDER, 0]) / 2
 
         # Face and the skin colour sampled inside it.
         face = self._face(body, (height, width))
         face_core = cv2.erode(face.astype(np.uint8), np.ones((3, 3), np.uint8), iterations=2).astype(bool)
-        skin_model = ColourModel.fit(ycrcb[face_core & person][:, 1:] if (face_core & person).any() else ycrcb[face_core][:, 1:])
+        sampled = face_core & person if (face_core & person).any() else face_core
+        skin_model = ColourModel.fit(ycrcb[sampled][:, 1:])
         if skin_model is not None:
             d_skin = skin_model.distance(ycrcb[..., 1:])
             lit_person = (ycrcb[..., 0] > MIN_SKIN_LUMA) & person
@@ -126,7 +120,8 @@ class HeuristicParser:
         # for long hair. Blond hair has skin-like chroma, so near the head a pixel is hair when it is closer
         # to the hair model than to the face's Lab model.
         head = ((xs - face_cx) / (0.85 * face_w)) ** 2 + ((ys - (fy0 + 0.35 * face_h)) / (0.95 * face_h)) ** 2 < 1
-        face_margin = cv2.dilate(face.astype(np.uint8), np.ones((3, 3), np.uint8), iterations=max(1, int(0.06 * face_w)))
+        face_margin = cv2.dilate(face.astype(np.uint8), np.ones((3, 3), np.uint8),
+                                 iterations=max(1, int(0.06 * face_w)))
         ring = head & person & ~face_margin.astype(bool) & (ys < chin_y)
         hair_model = ColourModel.fit(lab[ring])
         face_model = ColourModel.fit(lab[face_core])
@@ -147,12 +142,13 @@ class HeuristicParser:
             grow = person & ~face & band & ~below_chin_middle & hairlike
             hair = _keep_touching(grow, ring & hairlike) & ~face
         head_skin = head & skin & person & ~hair & (ys < chin_y + 0.1 * face_h)
-        lip[hair] = HAIR
-        lip[face | head_skin] = FACE
+        lip[hair] = Lip.HAIR
+        lip[face | head_skin] = Lip.FACE
 
         # Arms (bare skin and hands) and the zone where sleeves are.
-        left_arm = lm[[L_SHOULDER, L_ELBOW, L_WRIST, L_INDEX], :2]
-        right_arm = lm[[R_SHOULDER, R_ELBOW, R_WRIST, R_INDEX], :2]
+        left_arm = lm[[BlazePose.LEFT_SHOULDER, BlazePose.LEFT_ELBOW, BlazePose.LEFT_WRIST, BlazePose.LEFT_INDEX], :2]
+        right_arm = lm[[BlazePose.RIGHT_SHOULDER, BlazePose.RIGHT_ELBOW, BlazePose.RIGHT_WRIST,
+                        BlazePose.RIGHT_INDEX], :2]
         d_left = _polyline_distance((height, width), left_arm)
         d_right = _polyline_distance((height, width), right_arm)
         d_arm = np.minimum(d_left, d_right)
@@ -160,42 +156,46 @@ class HeuristicParser:
         arm_skin = skin
         if skin_model is not None:  # forearms are often in shade: a looser skin test near the arm polylines
             arm_skin = (d_skin < ARM_SKIN_DISTANCE) & lit_person
-        arms = arm_skin & (d_arm < ARM_RADIUS * shoulder_width) & ~neck_zone & (lip == 0)
+        arms = arm_skin & (d_arm < ARM_RADIUS * shoulder_width) & ~neck_zone & (lip == Lip.BACKGROUND)
         hands = np.zeros((height, width), np.uint8)
         for hand in body.hands:
             cv2.fillConvexPoly(hands, cv2.convexHull(np.round(hand).astype(np.int32)), 1)
-        arms |= cv2.dilate(hands, np.ones((5, 5), np.uint8)).astype(bool) & person & (lip == 0)
+        arms |= cv2.dilate(hands, np.ones((5, 5), np.uint8)).astype(bool) & person & (lip == Lip.BACKGROUND)
         arms = _drop_specks(arms, (0.1 * shoulder_width) ** 2)  # skin-coloured specks on clothes
-        lip[arms & (d_left <= d_right)] = LEFT_ARM
-        lip[arms & (d_left > d_right)] = RIGHT_ARM
+        lip[arms & (d_left <= d_right)] = Lip.LEFT_ARM
+        lip[arms & (d_left > d_right)] = Lip.RIGHT_ARM
 
         # Neck and chest skin: LIP has no class for it and annotates it as background; it must not become
         # clothes below.
-        chest = skin & (lip == 0) & (ys > chin_y) & (ys < shoulder_y + 0.6 * torso)
+        chest = skin & (lip == Lip.BACKGROUND) & (ys > chin_y) & (ys < shoulder_y + 0.6 * torso)
         chest &= np.abs(xs - neck_x) < 0.5 * shoulder_width
         neck = _keep_touching(chest & ~neck_zone, chest & neck_zone) if (chest & neck_zone).any() else chest & False
 
         # Legs and shoes.
-        left_leg = lm[[L_HIP, L_KNEE, L_ANKLE], :2]
-        right_leg = lm[[R_HIP, R_KNEE, R_ANKLE], :2]
+        left_leg = lm[[BlazePose.LEFT_HIP, BlazePose.LEFT_KNEE, BlazePose.LEFT_ANKLE], :2]
+        right_leg = lm[[BlazePose.RIGHT_HIP, BlazePose.RIGHT_KNEE, BlazePose.RIGHT_ANKLE], :2]
         dl_leg = _polyline_distance((height, width), left_leg)
         dr_leg = _polyline_distance((height, width), right_leg)
-        legs = skin & (np.minimum(dl_leg, dr_leg) < LEG_RADIUS * shoulder_width) & (ys > hip_y) & (lip == 0)
-        lip[legs & (dl_leg <= dr_leg)] = LEFT_LEG
-        lip[legs & (dl_leg > dr_leg)] = RIGHT_LEG
-        for ankle, heel, foot, label in ((L_ANKLE, L_HEEL, L_FOOT, LEFT_SHOE), (R_ANKLE, R_HEEL, R_FOOT, RIGHT_SHOE)):
+        unlabelled = lip == Lip.BACKGROUND
+        legs = skin & (np.minimum(dl_leg, dr_leg) < LEG_RADIUS * shoulder_width) & (ys > hip_y) & unlabelled
+        lip[legs & (dl_leg <= dr_leg)] = Lip.LEFT_LEG
+        lip[legs & (dl_leg > dr_leg)] = Lip.RIGHT_LEG
+        feet = ((BlazePose.LEFT_ANKLE, BlazePose.LEFT_HEEL, BlazePose.LEFT_FOOT_INDEX, Lip.LEFT_SHOE),
+                (BlazePose.RIGHT_ANKLE, BlazePose.RIGHT_HEEL, BlazePose.RIGHT_FOOT_INDEX, Lip.RIGHT_SHOE))
+        for ankle, heel, foot, label in feet:
             x, y, visibility = lm[ankle]
             if visibility < 0.5 or not (0 <= x < width and 0 <= y < height):
                 continue
             d_foot = _polyline_distance((height, width), lm[[ankle, heel, foot, ankle], :2])
-            shoe = (d_foot < FOOT_RADIUS * shoulder_width) & person & ~skin & (lip == 0) & (ys > y - 0.05 * torso)
+            shoe = (d_foot < FOOT_RADIUS * shoulder_width) & person & ~skin & (lip == Lip.BACKGROUND) \
+                & (ys > y - 0.05 * torso)
             lip[shoe] = label
 
         # Clothes: the rest of the person, upper vs lower.
-        clothes = person & (lip == 0) & ~neck
+        clothes = person & (lip == Lip.BACKGROUND) & ~neck
         sleeves = clothes & (d_arm < SLEEVE_RADIUS * shoulder_width) & (ys < hip_y)
         lower = self._lower_clothes(lab, clothes, lm, shoulder_y, hip_y, torso, xs, ys) & ~sleeves
-        lip[clothes] = UPPER
+        lip[clothes] = Lip.UPPER_CLOTHES
         if lower.any():
             lip[lower] = self._pants_or_skirt(lower, lm, width, height)
         return lip
@@ -207,8 +207,8 @@ class HeuristicParser:
             cv2.fillConvexPoly(face, cv2.convexHull(np.round(body.face).astype(np.int32)), 1)
         else:
             lm = body.landmarks
-            ears = lm[[L_EAR, R_EAR], :2]
-            centre = (lm[L_EYE, :2] + lm[R_EYE, :2] + lm[NOSE, :2] * 2) / 4
+            ears = lm[[BlazePose.LEFT_EAR, BlazePose.RIGHT_EAR], :2]
+            centre = (lm[BlazePose.LEFT_EYE, :2] + lm[BlazePose.RIGHT_EYE, :2] + lm[BlazePose.NOSE, :2] * 2) / 4
             half_width = max(float(np.hypot(*(ears[0] - ears[1]))) / 2, 2.0)
             cv2.ellipse(
                 face, (int(centre[0]), int(centre[1] + 0.2 * half_width)),
@@ -221,7 +221,7 @@ class HeuristicParser:
         region: np.ndarray, lm: np.ndarray, shoulder_y: float, torso: float, xs: np.ndarray, ys: np.ndarray
     ) -> np.ndarray:
         """The middle of the chest and belly, where the top's colour is sampled."""
-        shoulder_l, shoulder_r = sorted((float(lm[L_SHOULDER, 0]), float(lm[R_SHOULDER, 0])))
+        shoulder_l, shoulder_r = sorted(float(lm[i, 0]) for i in (BlazePose.LEFT_SHOULDER, BlazePose.RIGHT_SHOULDER))
         inset = 0.25 * (shoulder_r - shoulder_l)
         patch = region & (xs > shoulder_l + inset) & (xs < shoulder_r - inset)
         return patch & (ys > shoulder_y + 0.2 * torso) & (ys < shoulder_y + 0.65 * torso)
@@ -233,11 +233,11 @@ class HeuristicParser:
     ) -> np.ndarray:
         """Pixels of `clothes` that belong to a lower garment (pants / skirt)."""
         height, width = clothes.shape
-        shoulder_l, shoulder_r = sorted((float(lm[L_SHOULDER, 0]), float(lm[R_SHOULDER, 0])))
+        shoulder_l, shoulder_r = sorted(float(lm[i, 0]) for i in (BlazePose.LEFT_SHOULDER, BlazePose.RIGHT_SHOULDER))
         upper_model = ColourModel.fit(lab[HeuristicParser._torso_patch(clothes, lm, shoulder_y, torso, xs, ys)])
         if upper_model is None:
             return np.zeros_like(clothes)
-        hip_l, hip_r = sorted((float(lm[L_HIP, 0]), float(lm[R_HIP, 0])))
+        hip_l, hip_r = sorted((float(lm[BlazePose.LEFT_HIP, 0]), float(lm[BlazePose.RIGHT_HIP, 0])))
         hip_pad = 0.25 * max(hip_r - hip_l, 1.0)
         thigh_patch = clothes & (xs > hip_l - hip_pad) & (xs < hip_r + hip_pad)
         thigh_patch &= (ys > hip_y + 0.15 * torso) & (ys < hip_y + 0.6 * torso)
@@ -270,11 +270,11 @@ class HeuristicParser:
     @staticmethod
     def _pants_or_skirt(lower: np.ndarray, lm: np.ndarray, width: int, height: int) -> int:
         """Skirt when the garment bridges the gap between the knees; pants otherwise (or when unknown)."""
-        knees = lm[[L_KNEE, R_KNEE]]
+        knees = lm[[BlazePose.LEFT_KNEE, BlazePose.RIGHT_KNEE]]
         if (knees[:, 2] < 0.5).any() or not ((0 <= knees[:, 0]).all() and (knees[:, 0] < width).all()):
-            return PANTS
-        y = int(knees[:, 1].mean() - 0.15 * abs(knees[0, 1] - lm[L_HIP, 1]))
+            return Lip.PANTS
+        y = int(knees[:, 1].mean() - 0.15 * abs(knees[0, 1] - lm[BlazePose.LEFT_HIP, 1]))
         x = int(knees[:, 0].mean())
         if not (0 <= y < height):
-            return PANTS
-        return SKIRT if lower[y, max(0, x - 1):x + 2].all() else PANTS
+            return Lip.PANTS
+        return Lip.SKIRT if lower[y, max(0, x - 1):x + 2].all() else Lip.PANTS

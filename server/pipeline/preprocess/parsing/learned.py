@@ -24,15 +24,13 @@ from server.pipeline.preprocess.labels import upsample_labels
 from server.pipeline.preprocess.parsing.heuristic import HeuristicParser
 from server.pipeline.preprocess.parsing.network import INPUTS, ParserNet
 from server.pipeline.preprocess.pose import MIN_VISIBILITY, coco18_from_blazepose
-
-L_HIP, R_HIP = 23, 24  # BlazePose
+from server.pipeline.vocabulary import LIP_ARMS, BlazePose, Lip
 
 NET_SIZE = (192, 256)  # (width, height) the network runs at
 CROP_MARGIN = 0.06  # as the ACGPN dataset framing (VITON's crops leave about this much around the person)
 POSE_SIGMA = 0.02  # heat-map σ as a fraction of the crop height (5 px at 256)
 STRAY_SHARE = 0.2  # a label's part smaller than this share of its largest part is relabelled
-HAIR, FACE, ARMS = 2, 13, (14, 15)  # LIP-20
-LOWER_BODY = (9, 12, 16, 17, 18, 19)  # LIP-20 pants, skirt, legs, shoes
+LOWER_BODY = (Lip.PANTS, Lip.SKIRT, Lip.LEFT_LEG, Lip.RIGHT_LEG, Lip.LEFT_SHOE, Lip.RIGHT_SHOE)
 HAIR_REACH = 0.1  # hair must come this close to the face (a fraction of the crop height)
 MIN_FACE_PIXELS = 50
 ARM_CHROMA_DISTANCE = 24.0  # YCrCb chroma units between an arm part's median and the face's
@@ -71,7 +69,7 @@ def crop_inputs(rgb: np.ndarray, body: BodyObservation) -> ParserInputs:
     if body.face is not None:
         points = np.column_stack([(body.face[:, 0] - x0) * sx, (body.face[:, 1] - y0) * sy])
         cv2.fillConvexPoly(face, cv2.convexHull(np.round(points).astype(np.int32)), 255, cv2.LINE_AA)
-    hips_visible = bool((body.landmarks[[L_HIP, R_HIP], 2] >= MIN_VISIBILITY).any())
+    hips_visible = bool((body.landmarks[[BlazePose.LEFT_HIP, BlazePose.RIGHT_HIP], 2] >= MIN_VISIBILITY).any())
     return ParserInputs(crop, mask, keypoints, face, box, hips_visible)
 
 
@@ -140,14 +138,14 @@ def drop_stray_parts(labels: np.ndarray, rgb: np.ndarray, hips_visible: bool = T
     height = labels.shape[0]
     stray = np.zeros(labels.shape, bool)
     chroma = None
-    face = labels == FACE
+    face = labels == Lip.FACE
     if face.sum() >= MIN_FACE_PIXELS:
         chroma = cv2.cvtColor(rgb, cv2.COLOR_RGB2YCrCb)[..., 1:].astype(np.float32)
         skin = np.median(chroma[face], axis=0)
         reach = max(3, round(HAIR_REACH * height))
         near_face = cv2.dilate(face.astype(np.uint8), np.ones((reach, reach), np.uint8)) > 0
     for label in np.unique(labels):
-        if label == 0:
+        if label == Lip.BACKGROUND:
             continue
         count, parts, stats, _ = cv2.connectedComponentsWithStats((labels == label).astype(np.uint8), connectivity=8)
         areas = stats[1:, cv2.CC_STAT_AREA]
@@ -157,11 +155,11 @@ def drop_stray_parts(labels: np.ndarray, rgb: np.ndarray, hips_visible: bool = T
         for part in range(1, count):
             if label in LOWER_BODY and not hips_visible:
                 stray |= parts == part
-            elif label in ARMS and chroma is not None:
+            elif label in LIP_ARMS and chroma is not None:
                 inside = parts == part
                 if np.linalg.norm(np.median(chroma[inside], axis=0) - skin) > ARM_CHROMA_DISTANCE:
                     stray |= inside
-            elif label == HAIR and chroma is not None and not near_face[parts == part].any():
+            elif label == Lip.HAIR and chroma is not None and not near_face[parts == part].any():
                 stray |= parts == part
     if not stray.any():
         return labels
@@ -179,7 +177,8 @@ class LearnedParser:
         # bfloat16 weights and channels-last activations where the CPU computes bfloat16 natively: 13 ms
         # against 27 ms under autocast and 51 ms in float32 (2 cores, AVX512-BF16).
         self._dtype = torch.bfloat16 if native_bf16(torch.device("cpu")) else torch.float32
-        self.net = net.to(dtype=self._dtype, memory_format=torch.channels_last)
+        # torch's stubs list no `memory_format` overload for Module.to, which accepts it (documented).
+        self.net = net.to(dtype=self._dtype, memory_format=torch.channels_last)  # type: ignore[call-overload]
         self._lock = threading.Lock()  # one inference at a time: concurrent ones only fight over the cores
         self._fallback = HeuristicParser()
 

@@ -7,9 +7,10 @@ Gaussian heat map per COCO-18 keypoint and the face-mesh hull.
 from __future__ import annotations
 
 from server.pipeline.unet import UNet
+from server.pipeline.vocabulary import Coco18, Lip
 
-LIP_CLASSES = 20
-POSE_CHANNELS = 18
+LIP_CLASSES = len(Lip)
+POSE_CHANNELS = len(Coco18)
 INPUTS = {
     "photo": 3,  # RGB
     "photo+mediapipe": 3 + 1 + POSE_CHANNELS + 1,  # RGB, person mask, COCO-18 heat maps, face hull

@@ -1,5 +1,9 @@
-"""The pluggable path for the official SCHP-LIP parser (exp-schp-201908261155-lip.pth, ../shared/acgpn/SPEC.md
-§4.2), which a user supplies: no package ships it.
+"""The pluggable path for the official SCHP-LIP parser, which a user supplies: no package ships it.
+
+SCHP: Li et al., "Self-Correction for Human Parsing", IEEE TPAMI 2020, github.com/GoGoDuck912/
+Self-Correction-Human-Parsing; its README publishes the LIP checkpoint exp-schp-201908261155-lip.pth
+(473×473 input, 20 LIP classes), the parser the community ACGPN pipelines use before mapping LIP-20 to
+ACGPN-14 (`vocabulary.LIP_TO_ACGPN`; docs/acgpn.md, "Labels").
 
 The network itself (SCHP's ResNet-101 + edge/fusion heads) is not implemented yet. `load_schp` checks the
 configured checkpoint and says exactly what is missing, so a configuration error surfaces at start-up rather
