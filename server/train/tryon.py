@@ -108,7 +108,7 @@ def layout_target(lip: torch.Tensor) -> torch.Tensor:
 def run_net(net: TryOnNet, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """The network on a batch and the try-on composed from it, all in [-1, 1]."""
     x, region = network_input(batch["photo"], batch["lip"], batch["keypoints"], batch["warped"], batch["alpha"],
-                              batch["skin"], batch.get("hide_arms"))
+                              batch["skin"], batch.get("hide_arms"), batch.get("hide_band"))
     with torch.autocast("cpu", torch.bfloat16):
         render, keep, layout = net.heads(x)
     photo, warped, alpha = to_unit(batch["photo"]), to_unit(batch["warped"]), batch["alpha"].float() / 255
@@ -138,14 +138,19 @@ def losses(out: dict[str, torch.Tensor], batch: dict[str, torch.Tensor], vgg: Vg
 @torch.inference_mode()
 def validate(net: TryOnNet, data: Pairs, height: int) -> dict[str, float]:
     """On the validation rows, in the frame: SSIM inside the garment (VITON's parse), PSNR outside garment and
-    arms, the layout's pixel accuracy inside the try-on region; summed over pixels, then averaged per row."""
+    arms, the layout's pixel accuracy inside the try-on region; and PSNR in the band around the old clothes when
+    it is hidden too (`hide_band`: what a garment that leaves skin or background bare asks for). Summed over
+    pixels, then averaged per row."""
     net.eval()
-    ssims, psnrs, correct, counted = [], [], 0.0, 0.0
+    ssims, psnrs, band_psnrs, correct, counted = [], [], [], 0.0, 0.0
     for start in range(0, len(data), 32):
         batch = at_height(data.take(torch.arange(start, min(start + 32, len(data)))), height)
         out = run_net(net, batch)
         tryon = as_uint8(out["tryon"])
         smap = ssim_map(tryon, out["photo"])[:, 0]
+        banded = run_net(net, {**batch, "hide_band": torch.ones(len(tryon), dtype=torch.bool)})
+        band = (banded["region"] - out["region"])[:, 0] > 0
+        band_mse = (((as_uint8(banded["tryon"]) - out["photo"]) * 127.5) ** 2).mean(1)
         garment = torch.isin(batch["target"], torch.tensor(LIP_CLOTHES, dtype=torch.uint8))
         outside = ~torch.isin(batch["target"], torch.tensor(GARMENT_AND_ARMS, dtype=torch.uint8))
         mse = (((tryon - out["photo"]) * 127.5) ** 2).mean(1)
@@ -153,12 +158,14 @@ def validate(net: TryOnNet, data: Pairs, height: int) -> dict[str, float]:
             if garment[i].any():
                 ssims.append(float(smap[i][garment[i]].mean()))
             psnrs.append(psnr(mse[i][outside[i]]))
+            if band[i].any():
+                band_psnrs.append(psnr(band_mse[i][band[i]]))
         inside = out["region"][:, 0] > 0
         correct += float((out["layout"].argmax(1) == layout_target(batch["target"]))[inside].sum())
         counted += float(inside.sum())
     net.train()
     return {"ssim_garment": float(np.mean(ssims)), "psnr_outside": float(np.mean(psnrs)),
-            "layout_accuracy": correct / max(counted, 1)}
+            "layout_accuracy": correct / max(counted, 1), "psnr_band": float(np.mean(band_psnrs))}
 
 
 def as_uint8(image: torch.Tensor) -> torch.Tensor:
@@ -205,6 +212,9 @@ def main() -> None:
     parser.add_argument("--vgg", type=float, default=0.0, help="weight of the VGG16 perceptual loss (0: off)")
     parser.add_argument("--hide-arms", type=float, default=0.0,
                         help="share of training samples whose arms are hidden too (to learn painting skin)")
+    parser.add_argument("--hide-band", type=float, default=0.0,
+                        help="share of training samples with a band around the old clothes hidden too (to learn "
+                             "painting neck, shoulder skin and background where a new garment leaves them bare)")
     parser.add_argument("--val-rows", type=int, default=300, help="validation rows used (of the 500)")
     loop.add_arguments(parser, widths=[16, 32, 64, 96, 128])
     args = parser.parse_args()
@@ -226,6 +236,8 @@ def main() -> None:
         batch = at_height(flip(train.take(index), torch.rand(args.batch, generator=generator) < 0.5), args.height)
         if args.hide_arms:
             batch["hide_arms"] = torch.rand(args.batch, generator=generator) < args.hide_arms
+        if args.hide_band:
+            batch["hide_band"] = torch.rand(args.batch, generator=generator) < args.hide_band
         terms = losses(run_net(net, batch), batch, vgg, args.vgg)
         loss = sum(terms.values(), torch.zeros(()))
         loop.optimise(optimiser, loss, state, steps, args)

@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from server.pipeline.backends.learned.backend import LearnedBackend, load_tryon_net
+from server.pipeline.backends.learned.inputs import masks
 from server.pipeline.errors import BackendUnavailable
 from server.pipeline.vocabulary import LIP_ARMS, Lip
 from server.train import tryon as train_tryon
@@ -117,3 +118,15 @@ def test_broken_weights_are_refused_naming_the_file(tmp_path):
     with pytest.raises(BackendUnavailable, match="not found"):
         LearnedBackend(tmp_path / "missing.pt")
 
+
+def test_a_hidden_band_covers_the_skin_and_background_around_the_old_clothes_never_the_face():
+    lip, _, _ = _person(np.random.default_rng(0))
+    lip_t = torch.from_numpy(lip)[None]
+    alpha = torch.from_numpy((lip == Lip.UPPER_CLOTHES).astype(np.uint8) * 255)[None, None]
+    blank, region = masks(lip_t, alpha)
+    band_blank, band_region = masks(lip_t, alpha, hide_band=torch.tensor([True]))
+    added = (band_blank - blank)[0, 0] > 0
+    assert added.sum() > 0.05 * (lip == Lip.UPPER_CLOTHES).sum()  # neck, shoulders, background beside the shirt
+    assert not added[lip == Lip.FACE].any() and not added[np.isin(lip, LIP_ARMS)].any()
+    assert torch.equal(band_region >= band_blank, torch.ones_like(band_region, dtype=torch.bool))  # painted
+    assert torch.equal(masks(lip_t, alpha, hide_band=torch.tensor([False]))[0], blank)

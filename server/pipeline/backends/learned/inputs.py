@@ -9,6 +9,12 @@ classical backend warps it onto the person (`garment_layer`). Two masks follow f
   skin colour, arms).
 * region: the pixels the try-on may change: blank, the arms, and where the new garment lands, grown likewise,
   never face or hair. Outside it the shopper's own pixels are kept exactly.
+
+Training is paired (the photo is the answer), so the hidden old clothes are always covered again by the same
+garment. At serving time a garment with a lower neckline, narrower shoulders or shorter sleeves leaves some of
+them bare: neck and chest skin, arm skin or background must be painted there. Two training-only options hide
+more than the old clothes to teach that: `hide_arms` (the arms too) and `hide_band` (a band of BAND_GROW
+around the old clothes: neck, shoulders, background).
 """
 from __future__ import annotations
 
@@ -24,6 +30,7 @@ NET_SIZE = (192, 256)  # (width, height), as the learned parser
 FRONT = (Lip.HAT, Lip.HAIR, Lip.SUNGLASSES, Lip.FACE)  # never changed
 LOWER = (Lip.PANTS, Lip.JUMPSUITS, Lip.SKIRT, Lip.LEFT_LEG, Lip.RIGHT_LEG, Lip.LEFT_SHOE, Lip.RIGHT_SHOE)
 REGION_GROW = 3 / 256  # of the frame's height (3 px at NET_SIZE: the parse's edge, a soft garment edge)
+BAND_GROW = 16 / 256  # training only: the band `hide_band` hides around the old clothes
 # Layout classes (ACGPN's semantic generation, reduced to what the try-on region holds).
 LAYOUT = ("rest", "garment", "left_arm", "right_arm")
 # Input channels: blanked photo, blank and region masks, pose heat maps, kept parts (face and hair, arms,
@@ -63,28 +70,33 @@ def _grow(mask: torch.Tensor, pixels: int) -> torch.Tensor:
     return F.max_pool2d(mask, 2 * pixels + 1, stride=1, padding=pixels)
 
 
-def masks(lip: torch.Tensor, alpha: torch.Tensor, hide_arms: torch.Tensor | None = None
-          ) -> tuple[torch.Tensor, torch.Tensor]:
-    """lip (B, H, W) uint8, alpha (B, 1, H, W) uint8 → blank and region, (B, 1, H, W) float 0/1. `hide_arms`
-    (B,) bool, training only: hide those rows' arms too, so that painting skin is learned."""
+def masks(lip: torch.Tensor, alpha: torch.Tensor, hide_arms: torch.Tensor | None = None,
+          hide_band: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """lip (B, H, W) uint8, alpha (B, 1, H, W) uint8 → blank and region, (B, 1, H, W) float 0/1. Training only,
+    (B,) bool each: `hide_arms` hides those rows' arms too, `hide_band` the band around their old clothes."""
     grow = max(1, round(REGION_GROW * lip.shape[-2]))
-    front, arms = _isin(lip, FRONT), _isin(lip, LIP_ARMS)
-    clothes = _grow(_isin(lip, LIP_CLOTHES), grow)
+    front, arms, worn = _isin(lip, FRONT), _isin(lip, LIP_ARMS), _isin(lip, LIP_CLOTHES)
+    clothes = _grow(worn, grow)
     blank = clothes * (1 - front) * (1 - arms)
-    if hide_arms is not None:
-        blank = torch.maximum(blank, arms * hide_arms.view(-1, 1, 1, 1).float())
     garment = _grow((alpha > 127).float(), grow)
     region = torch.maximum(torch.maximum(clothes, garment), arms) * (1 - front)
+    if hide_arms is not None:
+        blank = torch.maximum(blank, arms * hide_arms.view(-1, 1, 1, 1).float())
+    if hide_band is not None:
+        band = _grow(worn, max(1, round(BAND_GROW * lip.shape[-2]))) * (1 - front) * (1 - arms)
+        band = band * hide_band.view(-1, 1, 1, 1).float()
+        blank, region = torch.maximum(blank, band), torch.maximum(region, band)
     return blank, region
 
 
 def network_input(photo: torch.Tensor, lip: torch.Tensor, keypoints: torch.Tensor, warped: torch.Tensor,
                   alpha: torch.Tensor, skin: torch.Tensor,
-                  hide_arms: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+                  hide_arms: torch.Tensor | None = None, hide_band: torch.Tensor | None = None
+                  ) -> tuple[torch.Tensor, torch.Tensor]:
     """Batched uint8 inputs at NET_SIZE (photo, warped (B, 3, H, W); lip (B, H, W); alpha (B, 1, H, W);
     keypoints (B, 18, 3) as frame fractions; skin (B, 3)) → x (B, IN_CHANNELS, H, W) and the region mask."""
     height, width = photo.shape[-2:]
-    blank, region = masks(lip, alpha, hide_arms)
+    blank, region = masks(lip, alpha, hide_arms, hide_band)
     kept = [_isin(lip, FRONT), _isin(lip, LIP_ARMS), _isin(lip, LOWER), (lip == Lip.BACKGROUND)[:, None].float()]
     x = torch.cat([
         to_unit(photo) * (1 - blank), blank, region,
