@@ -6,9 +6,17 @@ encoder], a 1×1 head.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
 import torch
 from torch import nn
 from torch.nn import functional as F
+
+from server.pipeline.errors import BackendUnavailable
+
+Net = TypeVar("Net", bound=nn.Module)
 
 
 def _conv_bn_relu(c_in: int, c_out: int) -> list[nn.Module]:
@@ -43,3 +51,21 @@ class UNet(nn.Module):
             x = F.interpolate(x, size=skip.shape[-2:], mode="bilinear", align_corners=False)
             x = block(torch.cat([x, skip], dim=1))           # (B, w_i, H/2^i, W/2^i)
         return self.head(x)                                  # (B, out_channels, H, W)
+
+
+def load_weights(path: Path, what: str, build: Callable[[dict[str, Any]], Net]) -> tuple[Net, dict[str, Any]]:
+    """Strict load of an exported weights file ({"state_dict", ...}): `build` makes the network from the file's
+    other entries, every key and shape must match, every number be finite. Returns the network in eval mode and
+    the file's entries; raises BackendUnavailable naming the file (`what`: whose weights) and what is wrong."""
+    path = Path(path)
+    if not path.is_file():
+        raise BackendUnavailable(f"{what} weights not found: {path.name}")
+    try:
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+        net = build(blob)
+        net.load_state_dict(blob["state_dict"], strict=True)
+    except Exception as error:  # a truncated, foreign or mismatched file: say which and why
+        raise BackendUnavailable(f"{what} weights {path.name} do not load: {error}") from error
+    if not all(torch.isfinite(p).all() for p in net.state_dict().values() if p.is_floating_point()):
+        raise BackendUnavailable(f"{what} weights {path.name} contain non-finite numbers")
+    return net.eval(), blob

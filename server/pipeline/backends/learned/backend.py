@@ -20,11 +20,11 @@ from server.pipeline.backends.embedded.backend import EmbeddedBackend, synthetic
 from server.pipeline.backends.embedded.warp import warp_garment
 from server.pipeline.backends.learned.inputs import FRONT, NET_SIZE, compose, garment_layer, network_input, skin_colour
 from server.pipeline.backends.learned.network import TryOnNet
-from server.pipeline.errors import BackendUnavailable
 from server.pipeline.preprocess.dataset import border_colour, box_3x4, crop_padded
 from server.pipeline.preprocess.parsing.learned import CROP_MARGIN
 from server.pipeline.timing import timed
 from server.pipeline.types import GarmentAnalysis, PersonAnalysis, TryOnResult
+from server.pipeline.unet import load_weights
 
 log = logging.getLogger(__name__)
 
@@ -34,18 +34,8 @@ WEIGHTS = Path(__file__).resolve().parents[3] / "weights" / "tryon.pt"
 def load_tryon_net(path: Path) -> TryOnNet:
     """Strict load of a file written by `server.train.tryon --export`: {"widths", "state_dict", ...}. Raises
     BackendUnavailable naming the file and what is wrong with it."""
-    path = Path(path)
-    if not path.is_file():
-        raise BackendUnavailable(f"learned try-on weights not found: {path.name}")
-    try:
-        blob = torch.load(path, map_location="cpu", weights_only=True)
-        net = TryOnNet(tuple(blob["widths"]))
-        net.load_state_dict(blob["state_dict"], strict=True)
-    except Exception as error:  # a truncated, foreign or mismatched file: say which and why
-        raise BackendUnavailable(f"learned try-on weights {path.name} do not load: {error}") from error
-    if not all(torch.isfinite(p).all() for p in net.state_dict().values() if p.is_floating_point()):
-        raise BackendUnavailable(f"learned try-on weights {path.name} contain non-finite numbers")
-    return net.eval()
+    net, _ = load_weights(path, "learned try-on", lambda blob: TryOnNet(tuple(blob["widths"])))
+    return net
 
 
 class LearnedBackend:

@@ -10,6 +10,7 @@ import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -17,13 +18,13 @@ import torch
 from scipy.ndimage import distance_transform_edt
 
 from server.pipeline.acgpn.precision import native_bf16
-from server.pipeline.errors import BackendUnavailable
 from server.pipeline.preprocess.body import BodyObservation
 from server.pipeline.preprocess.dataset import border_colour, box_3x4, crop_padded
 from server.pipeline.preprocess.labels import upsample_labels
 from server.pipeline.preprocess.parsing.heuristic import HeuristicParser
 from server.pipeline.preprocess.parsing.network import INPUTS, ParserNet
 from server.pipeline.preprocess.pose import MIN_VISIBILITY, coco18_from_blazepose
+from server.pipeline.unet import load_weights
 from server.pipeline.vocabulary import LIP_ARMS, BlazePose, Lip
 
 NET_SIZE = (192, 256)  # (width, height) the network runs at
@@ -105,21 +106,14 @@ def input_tensor(rgb: torch.Tensor, person_mask: torch.Tensor, keypoints: torch.
 def load_parser_net(path: Path) -> tuple[ParserNet, str]:
     """Strict load of a file written by `server.train.parser --export`: {"variant", "widths", "state_dict"}.
     Raises BackendUnavailable naming the file and what is wrong with it."""
-    path = Path(path)
-    if not path.is_file():
-        raise BackendUnavailable(f"learned parser weights not found: {path.name}")
-    try:
-        blob = torch.load(path, map_location="cpu", weights_only=True)
-        variant, widths = blob["variant"], tuple(blob["widths"])
-        if variant not in INPUTS:
-            raise ValueError(f"unknown input variant {variant!r}")
-        net = ParserNet(INPUTS[variant], widths)
-        net.load_state_dict(blob["state_dict"], strict=True)
-    except Exception as error:  # a truncated, foreign or mismatched file: say which and why
-        raise BackendUnavailable(f"learned parser weights {path.name} do not load: {error}") from error
-    if not all(torch.isfinite(p).all() for p in net.state_dict().values() if p.is_floating_point()):
-        raise BackendUnavailable(f"learned parser weights {path.name} contain non-finite numbers")
-    return net.eval(), variant
+
+    def build(blob: dict[str, Any]) -> ParserNet:
+        if blob["variant"] not in INPUTS:
+            raise ValueError(f"unknown input variant {blob['variant']!r}")
+        return ParserNet(INPUTS[blob["variant"]], tuple(blob["widths"]))
+
+    net, blob = load_weights(path, "learned parser", build)
+    return net, blob["variant"]
 
 
 def drop_stray_parts(labels: np.ndarray, rgb: np.ndarray, hips_visible: bool = True) -> np.ndarray:
