@@ -11,6 +11,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from server.pipeline.vocabulary import Coco18, Lip, mirrored
 from server.train.checkpoint import load_checkpoint, save_checkpoint
 
 CHECKPOINT_EVERY_S = 600
@@ -98,6 +99,26 @@ def at_height(batch: dict[str, torch.Tensor], height: int, images: tuple[str, ..
         out[key] = F.avg_pool2d(batch[key].float(), factor).round().to(torch.uint8)
     for key in labels:
         out[key] = batch[key][:, factor // 2::factor, factor // 2::factor]
+    return out
+
+
+COCO_MIRROR = [mirrored(k) for k in Coco18]  # a flip swaps left and right
+LIP_MIRROR = torch.tensor([mirrored(label) for label in Lip])
+
+
+def flip(batch: dict[str, torch.Tensor], which: torch.Tensor, images: tuple[str, ...],
+         labels: tuple[str, ...]) -> dict[str, torch.Tensor]:
+    """Mirror the rows `which` (B,) bool: `images` and `labels` (LIP-20) flipped, left/right labels and the
+    keypoints (frame fractions) swapped; everything else as it is."""
+    out = dict(batch)
+    for key in images + labels:
+        out[key] = torch.where(which.view(-1, *[1] * (batch[key].dim() - 1)), batch[key].flip(-1), batch[key])
+    for key in labels:
+        out[key] = torch.where(which[:, None, None], LIP_MIRROR[out[key].long()].to(torch.uint8), out[key])
+    kp = batch["keypoints"]
+    swapped = kp[:, COCO_MIRROR].clone()
+    swapped[..., 0] = torch.where(swapped[..., 2] > 0, 1 - swapped[..., 0], swapped[..., 0])
+    out["keypoints"] = torch.where(which[:, None, None], swapped, kp)
     return out
 
 

@@ -23,14 +23,12 @@ from torch.nn import functional as F
 from server.pipeline.preprocess.labels import LIP_TO_ACGPN_TABLE
 from server.pipeline.preprocess.parsing.learned import input_tensor
 from server.pipeline.preprocess.parsing.network import INPUTS, ParserNet
-from server.pipeline.vocabulary import LIP_CLOTHES, Acgpn, Coco18, Lip, mirrored
+from server.pipeline.vocabulary import LIP_CLOTHES, Acgpn, Lip
 from server.train import loop
 from server.train.checkpoint import load_checkpoint
 from server.train.parser_cache import open_cache
 
 # Mirror pairs: COCO-18 right/left joints, LIP-20 left/right arm, leg, shoe.
-COCO_MIRROR = [mirrored(k) for k in Coco18]  # a flip swaps left and right
-LIP_MIRROR = torch.tensor([mirrored(label) for label in Lip])
 # The ACGPN labels the try-on relies on, as docs/preprocessing.md reports them.
 REPORTED = {"hair": Acgpn.HAIR, "upper": Acgpn.UPPER_CLOTHES, "pants": Acgpn.PANTS, "left_arm": Acgpn.LEFT_ARM,
             "face": Acgpn.FACE, "right_arm": Acgpn.RIGHT_ARM}
@@ -89,13 +87,7 @@ def augment(batch: dict[str, torch.Tensor], generator: torch.Generator) -> dict[
     """Horizontal flips with left/right swapped, clothes recoloured, and colour jitter on the photo (the light
     and background variety is already in the cached composites, where MediaPipe saw it)."""
     flip = torch.rand(len(batch["rgb"]), generator=generator) < 0.5
-    out = dict(batch)
-    for key in ("rgb", "mask", "face", "target"):
-        out[key] = torch.where(flip.view(-1, *[1] * (batch[key].dim() - 1)), batch[key].flip(-1), batch[key])
-    out["target"] = torch.where(flip[:, None, None], LIP_MIRROR[out["target"].long()].to(torch.uint8), out["target"])
-    mirrored = batch["keypoints"][:, COCO_MIRROR].clone()
-    mirrored[..., 0] = torch.where(mirrored[..., 2] > 0, 1 - mirrored[..., 0], mirrored[..., 0])
-    out["keypoints"] = torch.where(flip[:, None, None], mirrored, batch["keypoints"])
+    out = loop.flip(batch, flip, images=("rgb", "mask", "face"), labels=("target",))
     rgb = recolour_clothes(out["rgb"], out["target"], generator).float()
     n = len(rgb)
     gain = 1 + 0.25 * (2 * torch.rand(n, 1, 1, 1, generator=generator) - 1)

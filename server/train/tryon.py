@@ -29,7 +29,6 @@ from server.pipeline.backends.learned.network import TryOnNet
 from server.pipeline.vocabulary import LIP_ARMS, LIP_CLOTHES, Lip
 from server.train import loop
 from server.train.checkpoint import load_checkpoint
-from server.train.parser import COCO_MIRROR, LIP_MIRROR
 from server.train.parser_cache import open_cache as open_parser_cache
 from server.train.tryon_cache import open_cache
 from server.train.vgg import Vgg16Loss
@@ -66,16 +65,7 @@ class Pairs:
 
 def flip(batch: dict[str, torch.Tensor], which: torch.Tensor) -> dict[str, torch.Tensor]:
     """Mirror the rows `which` (B,) bool: images flipped, left/right joints and labels swapped."""
-    out = dict(batch)
-    for key in ("photo", "warped", "alpha", "lip", "target"):
-        out[key] = torch.where(which.view(-1, *[1] * (batch[key].dim() - 1)), batch[key].flip(-1), batch[key])
-    for key in ("lip", "target"):
-        out[key] = torch.where(which[:, None, None], LIP_MIRROR[out[key].long()].to(torch.uint8), out[key])
-    kp = batch["keypoints"]
-    mirrored = kp[:, COCO_MIRROR].clone()
-    mirrored[..., 0] = torch.where(mirrored[..., 2] > 0, 1 - mirrored[..., 0], mirrored[..., 0])
-    out["keypoints"] = torch.where(which[:, None, None], mirrored, kp)
-    return out
+    return loop.flip(batch, which, images=("photo", "warped", "alpha"), labels=("lip", "target"))
 
 
 def at_height(batch: dict[str, torch.Tensor], height: int) -> dict[str, torch.Tensor]:
