@@ -1,16 +1,20 @@
-"""Train the learned try-on's renderer (`TryOnNet`) on the parser cache (photos, keypoints, VITON's parse) and the
-try-on cache (the project's parse, the classically warped garment) of the same rows.
+"""Train the learned try-on (`LearnedTryOn`: the warp correction and the renderer) on the parser cache (photos,
+keypoints, VITON's parse) and the try-on cache (the project's parse, the classically warped garment) of the same
+rows.
 
     .venv/bin/python -m server.train.tryon --parser-cache PARSER_CACHE --cache TRYON_CACHE --run runs/tryon \\
-        [--height 128] [--samples 60000] [--vgg 0.5] [--init runs/tryon-128/last.pt]
+        [--train warp] [--height 128] [--samples 60000] [--vgg 0.5] [--init runs/tryon-128/last.pt]
     .venv/bin/python -m server.train.tryon --run runs/tryon --export server/weights/tryon.pt
 
-Training is paired (each person with the garment they wear, so the photo is the answer). Losses inside the
-try-on region: L1 (arms weighted ARM_WEIGHT), 1 − SSIM, optionally the VGG16 perceptual loss, cross-entropy of
-the layout, and an L1 that asks the composition mask to keep the warped garment exactly where VITON's parse has
-garment. Rerunning the same command resumes from `RUN/last.pt` exactly (model, optimiser, schedule, data
-order). The validation rows (the last 500 ids of pairs.txt) are never trained on; their figures go to
-`RUN/log.jsonl` and a contact sheet (photo | warped input | try-on | rendered | keep) to `RUN/sheet-*.png`.
+Training is paired (each person with the garment they wear, so the photo is the answer). The warp correction's
+losses: L1 between the corrected warp and the garment on the person, L1 between its alpha and VITON's garment
+mask, the grid's second-order constraint. The renderer's, inside the try-on region: L1 (arms weighted
+ARM_WEIGHT), 1 − SSIM, optionally the VGG16 perceptual loss, cross-entropy of the layout, and an L1 that asks the
+composition mask to keep the warped garment exactly where VITON's parse has garment. `--train warp` trains the
+correction alone on its losses (the renderer is not even run); `--train all` both on all. Rerunning the same
+command resumes from `RUN/last.pt` exactly (model, optimiser, schedule, data order). The validation rows (the
+last 500 ids of pairs.txt) are never trained on; their figures go to `RUN/log.jsonl` and a contact sheet (photo |
+classical warp | corrected warp | try-on | rendered | keep) to `RUN/sheet-*.png`.
 """
 from __future__ import annotations
 
@@ -24,8 +28,16 @@ import torch
 from PIL import Image
 from torch.nn import functional as F
 
-from server.pipeline.backends.learned.inputs import LAYOUT, compose, network_input, skin_colour, to_unit
-from server.pipeline.backends.learned.network import TryOnNet
+from server.pipeline.backends.learned.inputs import (
+    LAYOUT,
+    compose,
+    network_input,
+    skin_colour,
+    to_unit,
+    warp_input,
+)
+from server.pipeline.backends.learned.network import LearnedTryOn
+from server.pipeline.backends.learned.warp import displacement, resample, second_differences
 from server.pipeline.vocabulary import LIP_ARMS, LIP_CLOTHES, Lip
 from server.train import loop
 from server.train.checkpoint import load_checkpoint
@@ -37,6 +49,9 @@ ARM_WEIGHT = 2.0  # extra L1 weight on the target's arm pixels (skin is what a s
 SSIM_WEIGHT = 1.0
 LAYOUT_WEIGHT = 0.5
 KEEP_WEIGHT = 1.0
+WARP_L1_WEIGHT = 1.0
+WARP_MASK_WEIGHT = 1.0
+WARP_GRID_WEIGHT = 1.0
 GARMENT_AND_ARMS = (*LIP_CLOTHES, *LIP_ARMS)
 
 
@@ -95,20 +110,50 @@ def layout_target(lip: torch.Tensor) -> torch.Tensor:
     return table[lip.long()]
 
 
-def run_net(net: TryOnNet, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """The network on a batch and the try-on composed from it, all in [-1, 1]."""
-    x, region = network_input(batch["photo"], batch["lip"], batch["keypoints"], batch["warped"], batch["alpha"],
-                              batch["skin"], batch.get("hide_arms"), batch.get("hide_band"))
+def run_net(net: LearnedTryOn, batch: dict[str, torch.Tensor], render: bool = True) -> dict[str, torch.Tensor]:
+    """The warp correction on the classically warped garment, then (`render`) the renderer and the try-on
+    composed from it, all in [-1, 1]."""
+    photo, skin = batch["photo"], batch["skin"]
     with torch.autocast("cpu", torch.bfloat16):
-        render, keep, layout = net.heads(x)
-    photo, warped, alpha = to_unit(batch["photo"]), to_unit(batch["warped"]), batch["alpha"].float() / 255
-    tryon = compose(photo, warped, alpha, render, keep, region)
-    return {"tryon": tryon, "render": render, "keep": keep * alpha, "layout": layout, "region": region,
-            "photo": photo, "alpha": alpha}
+        offsets = net.warp(warp_input(batch["lip"], batch["keypoints"], batch["warped"], batch["alpha"]))
+    field = displacement(offsets, *photo.shape[-2:])
+    warped = resample(batch["warped"].float(), field)  # (B, 3, H, W) 0..255
+    alpha = resample(batch["alpha"].float(), field)    # (B, 1, H, W) 0..255
+    out = {"offsets": offsets, "warped": to_unit(warped), "alpha": alpha / 255, "photo": to_unit(photo)}
+    if not render:
+        return out
+    x, region = network_input(photo, batch["lip"], batch["keypoints"], warped, alpha, skin,
+                              batch.get("hide_arms"), batch.get("hide_band"))
+    with torch.autocast("cpu", torch.bfloat16):
+        rendered, keep, layout = net.render.heads(x)
+    tryon = compose(out["photo"], out["warped"], out["alpha"], rendered, keep, region)
+    return {**out, "tryon": tryon, "render": rendered, "keep": keep * out["alpha"], "layout": layout,
+            "region": region}
+
+
+def warp_losses(out: dict[str, torch.Tensor], batch: dict[str, torch.Tensor], reach: int) -> dict[str, torch.Tensor]:
+    """The corrected warp against the garment on the person (VITON's parse): L1 of the colours where it covers
+    that garment, L1 of its alpha against the garment's mask (not judged where arms are in front), and the
+    second-order grid constraint. With `reach` (pixels at 256×192) the mask counts as garment only the worn
+    garment within that distance of the classical warp: a correction, not a new shape. Trained paired, an
+    unbounded correction learns to cover whatever the person wears (most VITON tops have sleeves), and then
+    stretches a tank top over a shopper's shoulders."""
+    garment = torch.isin(batch["target"], torch.tensor(LIP_CLOTHES, dtype=torch.uint8))[:, None].float()
+    if reach:
+        pixels = max(1, round(reach * garment.shape[-2] / 256))
+        garment = garment * F.max_pool2d((batch["alpha"] > 127).float(), 2 * pixels + 1, stride=1, padding=pixels)
+    arms = torch.isin(batch["target"], torch.tensor(LIP_ARMS, dtype=torch.uint8))[:, None].float()
+    area = garment.sum().clamp(min=1)
+    colours = (out["warped"] - out["photo"]).abs().mean(1, keepdim=True)
+    return {
+        "warp_l1": WARP_L1_WEIGHT * (colours * garment * out["alpha"]).sum() / area,
+        "warp_mask": WARP_MASK_WEIGHT * ((out["alpha"] - garment).abs() * (1 - arms)).sum() / area,
+        "warp_grid": WARP_GRID_WEIGHT * second_differences(out["offsets"]),
+    }
 
 
 def losses(out: dict[str, torch.Tensor], batch: dict[str, torch.Tensor], vgg: Vgg16Loss | None,
-           vgg_weight: float) -> dict[str, torch.Tensor]:
+           vgg_weight: float, reach: int) -> dict[str, torch.Tensor]:
     region, photo = out["region"], out["photo"]
     area = region.sum().clamp(min=1)
     arms = torch.isin(batch["target"], torch.tensor(LIP_ARMS, dtype=torch.uint8))[:, None].float()
@@ -122,17 +167,19 @@ def losses(out: dict[str, torch.Tensor], batch: dict[str, torch.Tensor], vgg: Vg
     }
     if vgg is not None:
         terms["vgg"] = vgg_weight * vgg(out["tryon"], photo)
-    return terms
+    return {**terms, **warp_losses(out, batch, reach)}
 
 
 @torch.inference_mode()
-def validate(net: TryOnNet, data: Pairs, height: int) -> dict[str, float]:
+def validate(net: LearnedTryOn, data: Pairs, height: int) -> dict[str, float]:
     """On the validation rows, in the frame: SSIM inside the garment (VITON's parse), PSNR outside garment and
-    arms, the layout's pixel accuracy inside the try-on region; and PSNR in the band around the old clothes when
-    it is hidden too (`hide_band`: what a garment that leaves skin or background bare asks for). Summed over
-    pixels, then averaged per row."""
+    arms, the layout's pixel accuracy inside the try-on region; PSNR in the band around the old clothes when
+    it is hidden too (`hide_band`: what a garment that leaves skin or background bare asks for); and the
+    corrected warp's share of the garment it covers and of its own pixels that fall outside garment and arms.
+    Summed over pixels, then averaged per row."""
     net.eval()
     ssims, psnrs, band_psnrs, correct, counted = [], [], [], 0.0, 0.0
+    covered, spilled, garment_area, warp_area = 0.0, 0.0, 0.0, 0.0
     for start in range(0, len(data), 32):
         batch = at_height(data.take(torch.arange(start, min(start + 32, len(data)))), height)
         out = run_net(net, batch)
@@ -143,6 +190,9 @@ def validate(net: TryOnNet, data: Pairs, height: int) -> dict[str, float]:
         band_mse = (((as_uint8(banded["tryon"]) - out["photo"]) * 127.5) ** 2).mean(1)
         garment = torch.isin(batch["target"], torch.tensor(LIP_CLOTHES, dtype=torch.uint8))
         outside = ~torch.isin(batch["target"], torch.tensor(GARMENT_AND_ARMS, dtype=torch.uint8))
+        warp = out["alpha"][:, 0] > 0.5
+        covered, garment_area = covered + float((warp & garment).sum()), garment_area + float(garment.sum())
+        spilled, warp_area = spilled + float((warp & outside).sum()), warp_area + float(warp.sum())
         mse = (((tryon - out["photo"]) * 127.5) ** 2).mean(1)
         for i in range(len(tryon)):
             if garment[i].any():
@@ -155,7 +205,8 @@ def validate(net: TryOnNet, data: Pairs, height: int) -> dict[str, float]:
         counted += float(inside.sum())
     net.train()
     return {"ssim_garment": float(np.mean(ssims)), "psnr_outside": float(np.mean(psnrs)),
-            "layout_accuracy": correct / max(counted, 1), "psnr_band": float(np.mean(band_psnrs))}
+            "layout_accuracy": correct / max(counted, 1), "psnr_band": float(np.mean(band_psnrs)),
+            "warp_covers": covered / max(garment_area, 1), "warp_spills": spilled / max(warp_area, 1)}
 
 
 def as_uint8(image: torch.Tensor) -> torch.Tensor:
@@ -169,8 +220,9 @@ def psnr(squared_errors: torch.Tensor) -> float:
 
 
 @torch.inference_mode()
-def contact_sheet(net: TryOnNet, data: Pairs, height: int, path: Path) -> None:
-    """Photo | warped garment over the photo | try-on | rendered pixels | keep mask, for 6 validation rows."""
+def contact_sheet(net: LearnedTryOn, data: Pairs, height: int, path: Path) -> None:
+    """Photo | classical warp over the photo | corrected warp over the photo | try-on | rendered pixels | keep
+    mask, for 6 validation rows."""
     net.eval()
     batch = at_height(data.take(torch.arange(0, len(data), max(1, len(data) // 6))[:6]), height)
     out = run_net(net, batch)
@@ -178,8 +230,10 @@ def contact_sheet(net: TryOnNet, data: Pairs, height: int, path: Path) -> None:
     def u8(x: torch.Tensor) -> torch.Tensor:
         return ((x.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1)
 
-    over = out["photo"] * (1 - out["alpha"]) + to_unit(batch["warped"]) * out["alpha"]
-    columns = [u8(out["photo"]), u8(over), u8(out["tryon"]), u8(out["render"]),
+    alpha = batch["alpha"].float() / 255
+    classical = out["photo"] * (1 - alpha) + to_unit(batch["warped"]) * alpha
+    corrected = out["photo"] * (1 - out["alpha"]) + out["warped"] * out["alpha"]
+    columns = [u8(out["photo"]), u8(classical), u8(corrected), u8(out["tryon"]), u8(out["render"]),
                u8(out["keep"].expand(-1, 3, -1, -1) * 2 - 1)]
     rows = [torch.cat([c[i] for c in columns], 1) for i in range(len(batch["photo"]))]
     Image.fromarray(torch.cat(rows, 0).numpy()).save(path)
@@ -189,9 +243,10 @@ def contact_sheet(net: TryOnNet, data: Pairs, height: int, path: Path) -> None:
 def export(run: Path, out: Path) -> None:
     """Write the shipped weights file: the network and what `load_tryon_net` needs to rebuild it."""
     state = load_checkpoint(run / "last.pt")
-    torch.save({"widths": state["args"]["widths"], "state_dict": state["model"], "samples_seen": state["samples_seen"],
-                "validation": state["validation"]}, out)
-    print(f"wrote {out}: widths {state['args']['widths']}, {state['samples_seen']} samples seen, "
+    widths, warp_widths = state["args"]["widths"], state["args"]["warp_widths"]
+    torch.save({"widths": widths, "warp_widths": warp_widths, "state_dict": state["model"],
+                "samples_seen": state["samples_seen"], "validation": state["validation"]}, out)
+    print(f"wrote {out}: widths {widths}, warp widths {warp_widths}, {state['samples_seen']} samples seen, "
           f"validation {state['validation']}")
 
 
@@ -205,6 +260,13 @@ def main() -> None:
     parser.add_argument("--hide-band", type=float, default=0.0,
                         help="share of training samples with a band around the old clothes hidden too (to learn "
                              "painting neck, shoulder skin and background where a new garment leaves them bare)")
+    parser.add_argument("--train", choices=["all", "warp"], default="all",
+                        help="warp: the warp correction alone, on its own losses (fast at --height 128); all: "
+                             "both networks on all losses")
+    parser.add_argument("--warp-widths", type=int, nargs="+", default=[32, 48, 64, 96, 128])
+    parser.add_argument("--warp-reach", type=int, default=8,
+                        help="pixels (at 256×192) beyond the classical warp the correction is asked to cover "
+                             "(0: no bound)")
     parser.add_argument("--val-rows", type=int, default=300, help="validation rows used (of the 500)")
     loop.add_arguments(parser, widths=[16, 32, 64, 96, 128])
     args = parser.parse_args()
@@ -217,7 +279,7 @@ def main() -> None:
     train, val = Pairs(people, tryon, train_rows), Pairs(people, tryon, val_rows)
     print(f"{len(train)} training rows, {len(val)} validation rows, {args.height} px", flush=True)
 
-    net = TryOnNet(tuple(args.widths))
+    net = LearnedTryOn(tuple(args.widths), tuple(args.warp_widths))
     vgg = Vgg16Loss() if args.vgg > 0 else None
     optimiser, state, steps = loop.begin(args, net)
     saved_at, started, history = time.monotonic(), time.monotonic(), []
@@ -228,7 +290,10 @@ def main() -> None:
             batch["hide_arms"] = torch.rand(args.batch, generator=generator) < args.hide_arms
         if args.hide_band:
             batch["hide_band"] = torch.rand(args.batch, generator=generator) < args.hide_band
-        terms = losses(run_net(net, batch), batch, vgg, args.vgg)
+        if args.train == "warp":
+            terms = warp_losses(run_net(net, batch, render=False), batch, args.warp_reach)
+        else:
+            terms = losses(run_net(net, batch), batch, vgg, args.vgg, args.warp_reach)
         loss = sum(terms.values(), torch.zeros(()))
         loop.optimise(optimiser, loss, state, steps, args)
         history.append({k: v.item() for k, v in terms.items()})

@@ -15,6 +15,7 @@ from server.pipeline.backends.embedded import EmbeddedBackend
 from server.pipeline.backends.learned import LearnedBackend
 from server.pipeline.backends.learned.backend import WEIGHTS
 from server.pipeline.backends.learned.network import OUT_CHANNELS
+from server.pipeline.backends.learned.warp import GRID
 from server.pipeline.errors import BackendUnavailable
 from server.pipeline.vocabulary import LIP_CLOTHES, Lip
 
@@ -64,11 +65,13 @@ def test_only_the_try_on_region_changes_and_it_takes_the_garment_colour(backend,
     assert np.mean(np.linalg.norm(new - red, axis=1) < np.linalg.norm(new - old.mean(0), axis=1)) > 0.6
 
 
+@pytest.mark.parametrize("network, shape", [("render", (1, OUT_CHANNELS, 256, 192)),  # the U-Net's raw outputs
+                                            ("warp", (1, GRID[0] * GRID[1], 2))])  # control-point offsets
 def test_non_finite_network_output_is_answered_by_the_classical_backend(backend, astronaut_person, garment,
-                                                                      monkeypatch, caplog):
+                                                                      monkeypatch, caplog, network, shape):
     g = garment("tshirt", RED)
-    nan = torch.full((1, OUT_CHANNELS, 256, 192), float("nan"))  # the U-Net's raw output channels
-    monkeypatch.setattr(backend.net, "forward", lambda x: nan)
+    nan = torch.full(shape, float("nan"))
+    monkeypatch.setattr(getattr(backend.net, network), "forward", lambda x: nan)
     with caplog.at_level(logging.WARNING):
         result = backend.try_on(astronaut_person, g, seed=3).image
     assert "non-finite" in caplog.text

@@ -12,6 +12,7 @@ import torch
 
 from server.pipeline.backends.learned.backend import LearnedBackend, load_tryon_net
 from server.pipeline.backends.learned.inputs import masks
+from server.pipeline.backends.learned.network import LearnedTryOn
 from server.pipeline.errors import BackendUnavailable
 from server.pipeline.vocabulary import LIP_ARMS, Lip
 from server.train import tryon as train_tryon
@@ -72,11 +73,11 @@ def caches(tmp_path_factory):
     return parser_folder, tryon_folder
 
 
-def _train(monkeypatch, caches, run, samples: int) -> None:
+def _train(monkeypatch, caches, run, samples: int, *options: str) -> None:
     monkeypatch.setattr(sys, "argv", [
         "tryon", "--parser-cache", str(caches[0]), "--cache", str(caches[1]), "--run", str(run), "--height", "128",
-        "--widths", *WIDTHS, "--batch", "6", "--samples", str(samples), "--validate-every", "36", "--lr", "0.01",
-        "--threads", "1"])
+        "--widths", *WIDTHS, "--warp-widths", *WIDTHS, "--batch", "6", "--samples", str(samples),
+        "--validate-every", "36", "--lr", "0.01", "--threads", "1", *options])
     train_tryon.main()
 
 
@@ -87,7 +88,8 @@ def test_training_loss_falls_and_the_exported_weights_serve(monkeypatch, caches,
     first, last = log[0], log[-1]
     assert last["samples"] == 216
     assert last["l1"] < 0.7 * first["l1"] and last["layout"] < 0.7 * first["layout"], log
-    assert last["ssim_garment"] > first["ssim_garment"] and last["layout_accuracy"] > 0.8, log  # held-out rows
+    assert last["ssim_garment"] > first["ssim_garment"], log  # held-out rows
+    assert last["layout_accuracy"] > max(0.7, first["layout_accuracy"] + 0.3), log
     assert (run / "sheet-0000216.png").is_file()
 
     weights = tmp_path / "tryon.pt"
@@ -95,6 +97,22 @@ def test_training_loss_falls_and_the_exported_weights_serve(monkeypatch, caches,
     train_tryon.main()
     backend = LearnedBackend(weights)
     backend.warmup()  # a whole try-on on the classical backend's synthetic figure
+
+
+def test_the_warp_stage_fits_the_too_big_garment_to_the_shirt_and_leaves_the_renderer(monkeypatch, caches,
+                                                                                      tmp_path):
+    run = tmp_path / "run"
+    _train(monkeypatch, caches, run, 216, "--train", "warp")
+    log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+    first, last = log[0], log[-1]
+    assert set(first) >= {"warp_l1", "warp_mask", "warp_grid"} and "layout" not in first  # its own losses only
+    assert last["warp_mask"] < first["warp_mask"], log
+    # Held-out rows: more of the shirt covered, little garment off it.
+    assert last["warp_covers"] > max(first["warp_covers"], 0.97) and last["warp_spills"] < 0.05, log
+    trained = load_checkpoint(run / "last.pt")["model"]
+    torch.manual_seed(0)  # the command's seed: the renderer it built
+    untouched = LearnedTryOn((8,) * 5, (8,) * 5).state_dict()
+    assert all(torch.equal(trained[k], v) for k, v in untouched.items() if k.startswith("render."))
 
 
 def test_a_resumed_run_continues_from_its_checkpoint(monkeypatch, caches, tmp_path):

@@ -1,9 +1,10 @@
 """The learned try-on backend (`server.backend: learned`, what `auto` serves when its weights load).
 
 Per request: the person's 3:4 frame (the learned parser's crop box), the classical landmark warp of the garment
-onto it at full resolution, the network at NET_SIZE on the frame brought down to it, and the composition at full
-resolution: inside the try-on region keep × warped garment + (1 − keep) × rendered pixels (upsampled), the
-shopper's own pixels everywhere else, byte for byte.
+onto it at full resolution, the networks at NET_SIZE on the frame brought down to it (the warp correction, then
+the renderer on the corrected warp), the correction's spline applied to the full-resolution warped garment, and
+the composition at full resolution: inside the try-on region keep × warped garment + (1 − keep) × rendered pixels
+(upsampled), the shopper's own pixels everywhere else, byte for byte.
 """
 from __future__ import annotations
 
@@ -18,8 +19,17 @@ import torch
 from server.pipeline.acgpn.precision import native_bf16
 from server.pipeline.backends.embedded.backend import EmbeddedBackend, synthetic_pair, targets_in_work_box
 from server.pipeline.backends.embedded.warp import warp_garment
-from server.pipeline.backends.learned.inputs import FRONT, NET_SIZE, compose, garment_layer, network_input, skin_colour
-from server.pipeline.backends.learned.network import TryOnNet
+from server.pipeline.backends.learned.inputs import (
+    FRONT,
+    NET_SIZE,
+    compose,
+    garment_layer,
+    network_input,
+    skin_colour,
+    warp_input,
+)
+from server.pipeline.backends.learned.network import LearnedTryOn
+from server.pipeline.backends.learned.warp import displacement, remap_full, resample
 from server.pipeline.preprocess.dataset import border_colour, box_3x4, crop_padded
 from server.pipeline.preprocess.parsing.learned import CROP_MARGIN
 from server.pipeline.timing import timed
@@ -31,15 +41,16 @@ log = logging.getLogger(__name__)
 WEIGHTS = Path(__file__).resolve().parents[3] / "weights" / "tryon.pt"
 
 
-def load_tryon_net(path: Path) -> TryOnNet:
-    """Strict load of a file written by `server.train.tryon --export`: {"widths", "state_dict", ...}. Raises
-    BackendUnavailable naming the file and what is wrong with it."""
-    net, _ = load_weights(path, "learned try-on", lambda blob: TryOnNet(tuple(blob["widths"])))
+def load_tryon_net(path: Path) -> LearnedTryOn:
+    """Strict load of a file written by `server.train.tryon --export`: {"widths", "warp_widths", "state_dict",
+    ...}. Raises BackendUnavailable naming the file and what is wrong with it."""
+    net, _ = load_weights(path, "learned try-on",
+                          lambda blob: LearnedTryOn(tuple(blob["widths"]), tuple(blob["warp_widths"])))
     return net
 
 
 class LearnedBackend:
-    """TryOnBackend with the trained `TryOnNet`; raises BackendUnavailable when its weights do not load."""
+    """TryOnBackend with the trained `LearnedTryOn`; raises BackendUnavailable when its weights do not load."""
 
     name = "learned"
 
@@ -83,7 +94,9 @@ class LearnedBackend:
         if outputs is None:
             log.warning("the learned try-on gave non-finite numbers; the classical backend answers this request")
             return self._classical.try_on(person, garment, seed=seed)
-        render, keep, region = outputs
+        render, keep, region, field = outputs
+        with timed(timings, "correct"):
+            warped, alpha = remap_full(field, warped, alpha)
         with timed(timings, "compose"):
             # Only the box the try-on region reaches is composed and pasted back; the rest stays the photo.
             ys, xs = np.nonzero(region > 0)
@@ -101,30 +114,36 @@ class LearnedBackend:
         return TryOnResult(image=result, timings_ms=timings, warnings=[])
 
     def _run(self, photo: np.ndarray, lip: np.ndarray, keypoints: np.ndarray, warped: np.ndarray,
-             alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-        """The network on the frame brought to NET_SIZE; render (H, W, 3) float32 0..255, keep and region (H, W)
-        float32 0..1 back at the frame's size; None when the output is not finite."""
+             alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, torch.Tensor] | None:
+        """The networks on the frame brought to NET_SIZE: render (H, W, 3) float32 0..255, keep and region (H, W)
+        float32 0..1 back at the frame's size, and the warp correction's displacement (1, h, w, 2) at NET_SIZE;
+        None when an output is not finite."""
         height, width = lip.shape
-        small = cv2.resize(photo, NET_SIZE, interpolation=cv2.INTER_AREA)
-        small_lip = cv2.resize(lip, NET_SIZE, interpolation=cv2.INTER_NEAREST)
+        small = torch.from_numpy(cv2.resize(photo, NET_SIZE, interpolation=cv2.INTER_AREA)).permute(2, 0, 1)[None]
+        small_lip = torch.from_numpy(cv2.resize(lip, NET_SIZE, interpolation=cv2.INTER_NEAREST))[None]
         fractions = keypoints.copy()
         fractions[:, 0] /= width
         fractions[:, 1] /= height
         fractions[keypoints[:, 2] <= 0] = 0
         small_warped = np.clip(cv2.resize(warped, NET_SIZE, interpolation=cv2.INTER_AREA) + 0.5, 0, 255)
         small_alpha = np.clip(cv2.resize(alpha, NET_SIZE, interpolation=cv2.INTER_AREA) * 255 + 0.5, 0, 255)
-        x, region = network_input(
-            torch.from_numpy(small).permute(2, 0, 1)[None], torch.from_numpy(small_lip)[None],
-            torch.from_numpy(fractions)[None], torch.from_numpy(small_warped.astype(np.uint8)).permute(2, 0, 1)[None],
-            torch.from_numpy(small_alpha.astype(np.uint8))[None, None],
-            torch.from_numpy(skin_colour(small, small_lip))[None])
+        kp = torch.from_numpy(fractions)[None]
+        garment = torch.from_numpy(small_warped.astype(np.uint8)).permute(2, 0, 1)[None]
+        garment_alpha = torch.from_numpy(small_alpha.astype(np.uint8))[None, None]
+        skin = torch.from_numpy(skin_colour(small[0].permute(1, 2, 0).numpy(), small_lip[0].numpy()))[None]
         with self._lock, torch.inference_mode():
-            render, keep, _ = self.net.heads(x.to(dtype=self._dtype, memory_format=torch.channels_last))
-        if not (torch.isfinite(render).all() and torch.isfinite(keep).all()):
+            offsets = self.net.warp(self._prepared(warp_input(small_lip, kp, garment, garment_alpha)))
+            field = displacement(offsets, NET_SIZE[1], NET_SIZE[0])
+            corrected, corrected_alpha = resample(garment.float(), field), resample(garment_alpha.float(), field)
+            x, region = network_input(small, small_lip, kp, corrected, corrected_alpha, skin)
+            render, keep, _ = self.net.render.heads(self._prepared(x))
+        if not (torch.isfinite(field).all() and torch.isfinite(render).all() and torch.isfinite(keep).all()):
             return None
         small_out = torch.cat([render, keep, region], 1)[0].permute(1, 2, 0).float().numpy()
         full = cv2.resize(small_out, (width, height), interpolation=cv2.INTER_LINEAR)
         # The region's soft edge must not reach into face or hair at full resolution either.
         full_region = np.where(np.isin(lip, FRONT), 0, full[..., 4])
-        return (full[..., :3] + 1) * 127.5, full[..., 3], full_region
+        return (full[..., :3] + 1) * 127.5, full[..., 3], full_region, field
 
+    def _prepared(self, x: torch.Tensor) -> torch.Tensor:
+        return x.to(dtype=self._dtype, memory_format=torch.channels_last)

@@ -36,6 +36,12 @@ LAYOUT = ("rest", "garment", "left_arm", "right_arm")
 # Input channels: blanked photo, blank and region masks, pose heat maps, kept parts (face and hair, arms,
 # lower body, background), the warped garment and its alpha, the shopper's skin colour.
 IN_CHANNELS = 3 + 1 + 1 + len(Coco18) + 4 + 3 + 1 + 3
+# What the warp correction sees: pose heat maps, the coarse silhouette, face and hair, the warped garment and its
+# alpha. Nothing that shows the old clothes' outline: trained paired, a correction that saw it would learn to
+# stretch any garment over the old one (a tank top over a T-shirt's sleeves), as CP-VTON's clothing-agnostic
+# person representation avoids with a silhouette blurred to SILHOUETTE_CELLS.
+WARP_IN_CHANNELS = len(Coco18) + 1 + 1 + 3 + 1
+SILHOUETTE_CELLS = (16, 12)  # (rows, columns)
 DEFAULT_SKIN = (200, 160, 140)
 
 
@@ -107,6 +113,19 @@ def network_input(photo: torch.Tensor, lip: torch.Tensor, keypoints: torch.Tenso
     ], dim=1)
     assert x.shape[1] == IN_CHANNELS, x.shape
     return x, region
+
+
+def warp_input(lip: torch.Tensor, keypoints: torch.Tensor, warped: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
+    """Batched inputs at NET_SIZE as `network_input`'s (warped and alpha uint8 or float 0..255) → the warp
+    correction's clothing-agnostic input (B, WARP_IN_CHANNELS, H, W)."""
+    height, width = lip.shape[-2:]
+    person = (lip != Lip.BACKGROUND)[:, None].float()
+    silhouette = F.interpolate(F.adaptive_avg_pool2d(person, SILHOUETTE_CELLS), size=(height, width),
+                               mode="bilinear", align_corners=False)
+    x = torch.cat([pose_maps(keypoints.float(), height, width), silhouette * 2 - 1, _isin(lip, FRONT),
+                   to_unit(warped), alpha.float() / 255], dim=1)
+    assert x.shape[1] == WARP_IN_CHANNELS, x.shape
+    return x
 
 
 def to_unit(rgb: torch.Tensor) -> torch.Tensor:
