@@ -28,7 +28,6 @@ from server.train import loop
 from server.train.checkpoint import load_checkpoint
 from server.train.parser_cache import open_cache
 
-# Mirror pairs: COCO-18 right/left joints, LIP-20 left/right arm, leg, shoe.
 # The ACGPN labels the try-on relies on, as docs/preprocessing.md reports them.
 REPORTED = {"hair": Acgpn.HAIR, "upper": Acgpn.UPPER_CLOTHES, "pants": Acgpn.PANTS, "left_arm": Acgpn.LEFT_ARM,
             "face": Acgpn.FACE, "right_arm": Acgpn.RIGHT_ARM}

@@ -31,6 +31,8 @@ from torch.nn import functional as F
 from server.pipeline.backends.learned.inputs import (
     LAYOUT,
     compose,
+    grow,
+    label_mask,
     network_input,
     skin_colour,
     to_unit,
@@ -138,11 +140,10 @@ def warp_losses(out: dict[str, torch.Tensor], batch: dict[str, torch.Tensor], re
     garment within that distance of the classical warp: a correction, not a new shape. Trained paired, an
     unbounded correction learns to cover whatever the person wears (most VITON tops have sleeves), and then
     stretches a tank top over a shopper's shoulders."""
-    garment = torch.isin(batch["target"], torch.tensor(LIP_CLOTHES, dtype=torch.uint8))[:, None].float()
+    garment = label_mask(batch["target"], LIP_CLOTHES)
     if reach:
-        pixels = max(1, round(reach * garment.shape[-2] / 256))
-        garment = garment * F.max_pool2d((batch["alpha"] > 127).float(), 2 * pixels + 1, stride=1, padding=pixels)
-    arms = torch.isin(batch["target"], torch.tensor(LIP_ARMS, dtype=torch.uint8))[:, None].float()
+        garment = garment * grow((batch["alpha"] > 127).float(), max(1, round(reach * garment.shape[-2] / 256)))
+    arms = label_mask(batch["target"], LIP_ARMS)
     area = garment.sum().clamp(min=1)
     colours = (out["warped"] - out["photo"]).abs().mean(1, keepdim=True)
     return {
@@ -156,8 +157,7 @@ def losses(out: dict[str, torch.Tensor], batch: dict[str, torch.Tensor], vgg: Vg
            vgg_weight: float, reach: int) -> dict[str, torch.Tensor]:
     region, photo = out["region"], out["photo"]
     area = region.sum().clamp(min=1)
-    arms = torch.isin(batch["target"], torch.tensor(LIP_ARMS, dtype=torch.uint8))[:, None].float()
-    garment = torch.isin(batch["target"], torch.tensor(LIP_CLOTHES, dtype=torch.uint8))[:, None].float()
+    arms, garment = label_mask(batch["target"], LIP_ARMS), label_mask(batch["target"], LIP_CLOTHES)
     terms = {
         "l1": ((out["tryon"] - photo).abs().mean(1, keepdim=True) * region * (1 + ARM_WEIGHT * arms)).sum() / area,
         "ssim": SSIM_WEIGHT * ((1 - ssim_map(out["tryon"], photo)) * region).sum() / area,

@@ -67,12 +67,13 @@ def skin_colour(rgb: np.ndarray, lip: np.ndarray) -> np.ndarray:
     return np.array(DEFAULT_SKIN, np.uint8)
 
 
-def _isin(lip: torch.Tensor, labels: tuple[int, ...]) -> torch.Tensor:
+def label_mask(lip: torch.Tensor, labels: tuple[int, ...]) -> torch.Tensor:
     """(B, H, W) labels → (B, 1, H, W) float 0/1."""
     return torch.isin(lip, torch.tensor(labels, dtype=lip.dtype))[:, None].float()
 
 
-def _grow(mask: torch.Tensor, pixels: int) -> torch.Tensor:
+def grow(mask: torch.Tensor, pixels: int) -> torch.Tensor:
+    """(B, 1, H, W) mask grown by `pixels` in every direction (a square max filter)."""
     return F.max_pool2d(mask, 2 * pixels + 1, stride=1, padding=pixels)
 
 
@@ -80,16 +81,16 @@ def masks(lip: torch.Tensor, alpha: torch.Tensor, hide_arms: torch.Tensor | None
           hide_band: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """lip (B, H, W) uint8, alpha (B, 1, H, W) uint8 → blank and region, (B, 1, H, W) float 0/1. Training only,
     (B,) bool each: `hide_arms` hides those rows' arms too, `hide_band` the band around their old clothes."""
-    grow = max(1, round(REGION_GROW * lip.shape[-2]))
-    front, arms, worn = _isin(lip, FRONT), _isin(lip, LIP_ARMS), _isin(lip, LIP_CLOTHES)
-    clothes = _grow(worn, grow)
+    pixels = max(1, round(REGION_GROW * lip.shape[-2]))
+    front, arms, worn = label_mask(lip, FRONT), label_mask(lip, LIP_ARMS), label_mask(lip, LIP_CLOTHES)
+    clothes = grow(worn, pixels)
     blank = clothes * (1 - front) * (1 - arms)
-    garment = _grow((alpha > 127).float(), grow)
+    garment = grow((alpha > 127).float(), pixels)
     region = torch.maximum(torch.maximum(clothes, garment), arms) * (1 - front)
     if hide_arms is not None:
         blank = torch.maximum(blank, arms * hide_arms.view(-1, 1, 1, 1).float())
     if hide_band is not None:
-        band = _grow(worn, max(1, round(BAND_GROW * lip.shape[-2]))) * (1 - front) * (1 - arms)
+        band = grow(worn, max(1, round(BAND_GROW * lip.shape[-2]))) * (1 - front) * (1 - arms)
         band = band * hide_band.view(-1, 1, 1, 1).float()
         blank, region = torch.maximum(blank, band), torch.maximum(region, band)
     return blank, region
@@ -103,7 +104,8 @@ def network_input(photo: torch.Tensor, lip: torch.Tensor, keypoints: torch.Tenso
     keypoints (B, 18, 3) as frame fractions; skin (B, 3)) → x (B, IN_CHANNELS, H, W) and the region mask."""
     height, width = photo.shape[-2:]
     blank, region = masks(lip, alpha, hide_arms, hide_band)
-    kept = [_isin(lip, FRONT), _isin(lip, LIP_ARMS), _isin(lip, LOWER), (lip == Lip.BACKGROUND)[:, None].float()]
+    kept = [label_mask(lip, FRONT), label_mask(lip, LIP_ARMS), label_mask(lip, LOWER),
+            (lip == Lip.BACKGROUND)[:, None].float()]
     x = torch.cat([
         to_unit(photo) * (1 - blank), blank, region,
         pose_maps(keypoints.float(), height, width),
@@ -122,7 +124,7 @@ def warp_input(lip: torch.Tensor, keypoints: torch.Tensor, warped: torch.Tensor,
     person = (lip != Lip.BACKGROUND)[:, None].float()
     silhouette = F.interpolate(F.adaptive_avg_pool2d(person, SILHOUETTE_CELLS), size=(height, width),
                                mode="bilinear", align_corners=False)
-    x = torch.cat([pose_maps(keypoints.float(), height, width), silhouette * 2 - 1, _isin(lip, FRONT),
+    x = torch.cat([pose_maps(keypoints.float(), height, width), silhouette * 2 - 1, label_mask(lip, FRONT),
                    to_unit(warped), alpha.float() / 255], dim=1)
     assert x.shape[1] == WARP_IN_CHANNELS, x.shape
     return x
