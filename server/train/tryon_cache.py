@@ -6,7 +6,7 @@ stay in the parser cache (`parser_cache.py`), row for row.
     .venv/bin/python -m server.train.tryon_cache --parser-cache CACHE --out TRYON_CACHE [--workers 2]
 
 The garment mask is VITON's own (a catalog garment ships its exact mask too). Resumable like the parser
-cache; rebuild it whenever the parser's weights change (meta.json records their sha256).
+cache; rebuild it whenever the parser's weights or the garment warp change (meta.json records both).
 """
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ import torch
 from server.pipeline.backends.embedded.body_targets import body_targets
 from server.pipeline.backends.embedded.warp import prepare_garment, warp_garment
 from server.pipeline.backends.learned.inputs import NET_SIZE, garment_layer
+from server.pipeline.backends.learned.length import lengthen_torso
 from server.pipeline.preprocess.parsing.learned import WEIGHTS, LearnedParser, ParserInputs
 from server.pipeline.vocabulary import Coco18, GarmentCategory
 from server.train.parser_cache import Arrays, Mode, flush, open_arrays, rows_to_do, run_workers
@@ -35,6 +36,8 @@ ARRAYS: Arrays = {  # name: (per-row shape, dtype)
     "done": ((), np.int8),  # 1 = cached, -1 = not in the parser cache or the classical warp refused it
 }
 HIPS = (Coco18.R_HIP, Coco18.L_HIP)
+# What the cached warps are (meta.json): a cache of another kind must be rebuilt, not resumed.
+GARMENT_WARP = "classical landmark warp, torso lengthened to the worn top (learned/length.py)"
 
 
 def open_cache(folder: Path, rows: int = 0, mode: Mode = "r") -> dict[str, np.memmap]:
@@ -76,6 +79,7 @@ def _work(args: tuple[Path, Path, Path, list[int]]) -> int:
             prepared = prepare_garment(viton.garment(viton.ids[row]), mask, GarmentCategory.TSHIRT)
             targets = body_targets(prepared.landmarks, mask, keypoints, lip, GarmentCategory.TSHIRT)
             torso, sleeves = warp_garment(prepared, targets, (H, W))
+            torso = lengthen_torso(torso, targets, lip)
         except Exception as error:  # the classical backend refuses this pair (no shoulders, no garment outline)
             print(f"row {row}: {type(error).__name__}: {error}", flush=True)
             cache["done"][row] = -1
@@ -104,10 +108,12 @@ def main() -> None:
     people_done = np.load(parser_folder / "done.npy")
     meta = json.loads((parser_folder / "meta.json").read_text())
     meta["parser_sha256"] = hashlib.sha256(WEIGHTS.read_bytes()).hexdigest()
+    meta["garment_warp"] = GARMENT_WARP
     rows = len(people_done)
     if (folder / "done.npy").exists():
         saved = json.loads((folder / "meta.json").read_text())
         assert saved["parser_sha256"] == meta["parser_sha256"], "cache made with other parser weights: rebuild it"
+        assert saved.get("garment_warp") == GARMENT_WARP, "cache made with another garment warp: rebuild it"
         done = np.load(folder / "done.npy")
     else:
         open_cache(folder, rows, "w+")

@@ -28,6 +28,7 @@ from server.pipeline.backends.learned.inputs import (
     skin_colour,
     warp_input,
 )
+from server.pipeline.backends.learned.length import lengthen_torso, longest_hem, worn_below_limit
 from server.pipeline.backends.learned.network import LearnedTryOn
 from server.pipeline.backends.learned.warp import displacement, remap_full, resample
 from server.pipeline.preprocess.dataset import border_colour, box_3x4, crop_padded
@@ -85,7 +86,9 @@ class LearnedBackend:
         with timed(timings, "warp"):
             # Inside the box the garment can reach (as the classical backend), then placed on the whole frame.
             (wy0, wy1, wx0, wx1), targets = targets_in_work_box(prepared.landmarks, garment, keypoints, lip)
-            layer, layer_alpha = garment_layer(*warp_garment(prepared, targets, (wy1 - wy0, wx1 - wx0)))
+            torso, sleeves = warp_garment(prepared, targets, (wy1 - wy0, wx1 - wx0))
+            torso = lengthen_torso(torso, targets, lip[wy0:wy1, wx0:wx1])
+            layer, layer_alpha = garment_layer(torso, sleeves)
             warped = np.zeros(lip.shape + (3,), np.float32)
             alpha = np.zeros(lip.shape, np.float32)
             warped[wy0:wy1, wx0:wx1], alpha[wy0:wy1, wx0:wx1] = layer, layer_alpha
@@ -98,6 +101,12 @@ class LearnedBackend:
         with timed(timings, "correct"):
             warped, alpha = remap_full(field, warped, alpha)
         with timed(timings, "compose"):
+            # A garment longer than any top (a dress, a coat, a space suit) stays below the lowest hem; with no
+            # hips seen, below the new hem.
+            limit = longest_hem(targets)
+            span = (targets.hem_line[0][0] + wx0, targets.hem_line[1][0] + wx0)
+            kept = worn_below_limit(alpha, lip, span, 0 if limit is None else limit + wy0)
+            region = np.where(kept, 0, region)
             # Only the box the try-on region reaches is composed and pasted back; the rest stays the photo.
             ys, xs = np.nonzero(region > 0)
             ys, xs = (ys, xs) if ys.size else (np.zeros(1, int), np.zeros(1, int))  # nothing to change
