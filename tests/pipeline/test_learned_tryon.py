@@ -13,6 +13,7 @@ from skimage.color import rgb2lab
 from server.backend_choice import choose_backend
 from server.pipeline.backends.embedded import EmbeddedBackend
 from server.pipeline.backends.learned import LearnedBackend
+from server.pipeline.backends.learned import backend as backend_module
 from server.pipeline.backends.learned.backend import WEIGHTS
 from server.pipeline.backends.learned.network import OUT_CHANNELS
 from server.pipeline.backends.learned.warp import GRID
@@ -76,3 +77,18 @@ def test_non_finite_network_output_is_answered_by_the_classical_backend(backend,
         result = backend.try_on(astronaut_person, g, seed=3).image
     assert "non-finite" in caplog.text
     assert np.array_equal(result, EmbeddedBackend().try_on(astronaut_person, g, seed=3).image)
+
+
+def test_a_tank_top_bares_skin_of_the_shoppers_colour_not_the_renderers(backend, astronaut_person, garment,
+                                                                       monkeypatch):
+    person = astronaut_person
+    tank_top = garment("tank_top", (90, 110, 60))
+    with_skin = backend.try_on(person, tank_top).image
+    monkeypatch.setattr(backend_module, "paint_bare_skin", lambda render, *args, **kwargs: render)
+    rendered = backend.try_on(person, tank_top).image
+    painted = (with_skin != rendered).any(-1)
+    assert painted.sum() > 2000, "the shoulders and neck round the tank top are painted"
+    skin = rgb2lab(np.median(person.image[person.lip == Lip.FACE], axis=0)[None, None] / 255)[0, 0]
+    distance = [np.linalg.norm(rgb2lab(image[painted][None] / 255)[0] - skin, axis=1).mean()
+                for image in (with_skin, rendered)]
+    assert distance[0] < 0.6 * distance[1], distance

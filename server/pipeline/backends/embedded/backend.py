@@ -73,11 +73,11 @@ class EmbeddedBackend:
             result = person.image.copy()
             neckline = np.array([targets.placed[k] for k in ("neck_l", "neck_front", "neck_r")])
             result[y0:y1, x0:x1] = compose(image, lip, torso, sleeves, shading, targets.hem_line, targets.frame,
-                                           neckline, _openings(targets, garment.category), seed)
+                                           neckline, garment_openings(targets, garment.category), seed)
         return TryOnResult(image=result, timings_ms=timings, warnings=[])
 
 
-def _openings(targets: Targets, category: GarmentCategory) -> np.ndarray:
+def garment_openings(targets: Targets, category: GarmentCategory) -> np.ndarray:
     """Points round the garment's openings on the person, where old clothing left uncovered becomes skin:
     the neckline; for a tank top the whole outline (its armholes bare the shoulders). Elsewhere a gap
     between old and new garment keeps the old clothing (it reads as a layer, not as bare skin)."""

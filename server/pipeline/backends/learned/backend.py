@@ -1,10 +1,12 @@
 """The learned try-on backend (`server.backend: learned`, what `auto` serves when its weights load).
 
 Per request: the person's 3:4 frame (the learned parser's crop box), the classical landmark warp of the garment
-onto it at full resolution, the networks at NET_SIZE on the frame brought down to it (the warp correction, then
-the renderer on the corrected warp), the correction's spline applied to the full-resolution warped garment, and
-the composition at full resolution: inside the try-on region keep × warped garment + (1 − keep) × rendered pixels
-(upsampled), the shopper's own pixels everywhere else, byte for byte.
+onto it at full resolution with its torso given the worn top's length (`length.py`), the networks at NET_SIZE on
+the frame brought down to it (the warp correction, then the renderer on the corrected warp), skin of the shopper's
+colour where a tank top bares the shoulders (`bare_skin.py`), the correction's spline applied to the
+full-resolution warped garment, and the composition at full resolution: inside the try-on region keep × warped
+garment + (1 − keep) × rendered pixels (upsampled), the shopper's own pixels everywhere else (and worn clothes
+below a top's lowest hem), byte for byte.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ import torch
 from server.pipeline.acgpn.precision import native_bf16
 from server.pipeline.backends.embedded.backend import EmbeddedBackend, synthetic_pair, targets_in_work_box
 from server.pipeline.backends.embedded.warp import warp_garment
+from server.pipeline.backends.learned.bare_skin import bare_zone, paint_bare_skin
 from server.pipeline.backends.learned.inputs import (
     FRONT,
     NET_SIZE,
@@ -70,7 +73,8 @@ class LearnedBackend:
         self.try_on(person, garment)
 
     def try_on(self, person: PersonAnalysis, garment: GarmentAnalysis, *, seed: int = 0) -> TryOnResult:
-        """Dress `person` in `garment` (deterministic; `seed` only matters if the classical backend answers)."""
+        """Dress `person` in `garment` (deterministic; `seed` seeds the grain of painted skin, and of the classical
+        backend's when it answers)."""
         timings: dict[str, float] = {}
         with timed(timings, "landmarks"):
             prepared = self._classical.prepared(garment)
@@ -98,6 +102,10 @@ class LearnedBackend:
             log.warning("the learned try-on gave non-finite numbers; the classical backend answers this request")
             return self._classical.try_on(person, garment, seed=seed)
         render, keep, region, field = outputs
+        with timed(timings, "skin"):
+            work = np.s_[wy0:wy1, wx0:wx1]
+            zone = bare_zone(lip[work], targets, garment.category)
+            render[work] = paint_bare_skin(render[work], photo[work], lip[work], zone, seed)
         with timed(timings, "correct"):
             warped, alpha = remap_full(field, warped, alpha)
         with timed(timings, "compose"):
