@@ -63,6 +63,14 @@ def skin_zone(lip: np.ndarray, frame: BodyFrame, neckline: np.ndarray, openings:
     return zone.astype(bool)
 
 
+def closed_clothes(lip: np.ndarray) -> np.ndarray:
+    """(H, W) uint8 0/1: the worn top with small gaps in its parsing (cords, badges) closed, so skin painted
+    over it has no holes."""
+    k = max(3, int(0.006 * lip.shape[0]) * 2 + 1)
+    clothes = np.isin(lip, LIP_CLOTHES).astype(np.uint8)
+    return cv2.morphologyEx(clothes, cv2.MORPH_CLOSE, np.ones((k, k), np.uint8))
+
+
 def _over(base: np.ndarray, top: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     """base·(1 − alpha) + top·alpha for (H, W, 3) float32 images and an (H, W) float32 alpha."""
     return cv2.blendLinear(base, top, 1.0 - alpha, alpha)
@@ -92,10 +100,8 @@ def compose(image: np.ndarray, lip: np.ndarray, torso: WarpedLayer, sleeves: lis
     for alpha in sleeve_alphas:
         np.maximum(covered, alpha, out=covered)
 
-    # Old clothing left uncovered in the skin zone becomes skin. Small gaps in the clothes' parsing (cords,
-    # badges) are closed so the skin has no holes.
-    k = max(3, int(0.006 * h) * 2 + 1)
-    clothes_closed = cv2.morphologyEx(clothes.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((k, k), np.uint8))
+    # Old clothing left uncovered in the skin zone becomes skin.
+    clothes_closed = closed_clothes(lip)
     bare = clothes_closed.astype(bool) & (covered < 0.5) & ~below_hem((h, w), hem) & \
         skin_zone(lip, frame, neckline, openings)
     if bare.any():

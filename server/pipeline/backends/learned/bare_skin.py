@@ -16,9 +16,9 @@ import numpy as np
 from server.pipeline.backends.embedded import skin
 from server.pipeline.backends.embedded.backend import garment_openings
 from server.pipeline.backends.embedded.body_targets import Targets
-from server.pipeline.backends.embedded.compose import FEATHER_FRACTION, SKIN_FEATHER
+from server.pipeline.backends.embedded.compose import FEATHER_FRACTION, SKIN_FEATHER, closed_clothes
 from server.pipeline.backends.embedded.shading import shading_map
-from server.pipeline.vocabulary import LIP_CLOTHES, GarmentCategory
+from server.pipeline.vocabulary import GarmentCategory
 
 
 def bare_zone(lip: np.ndarray, targets: Targets, category: GarmentCategory) -> np.ndarray:
@@ -33,10 +33,7 @@ def bare_zone(lip: np.ndarray, targets: Targets, category: GarmentCategory) -> n
     cv2.fillConvexPoly(zone, np.round(hull).astype(np.int32), 1)
     armpits = max(targets.placed["armpit_l"][1], targets.placed["armpit_r"][1])
     zone[max(0, int(np.ceil(armpits))):] = 0
-    # Small gaps in the clothes' parsing (cords, badges) are closed so the skin has no holes (as the classical).
-    k = max(3, int(0.006 * lip.shape[0]) * 2 + 1)
-    clothes = cv2.morphologyEx(np.isin(lip, LIP_CLOTHES).astype(np.uint8), cv2.MORPH_CLOSE, np.ones((k, k), np.uint8))
-    return (zone > 0) & (clothes > 0)
+    return (zone > 0) & (closed_clothes(lip) > 0)
 
 
 def paint_bare_skin(render: np.ndarray, image: np.ndarray, lip: np.ndarray, zone: np.ndarray,
