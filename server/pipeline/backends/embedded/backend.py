@@ -71,10 +71,14 @@ class EmbeddedBackend:
             shading = shading_map(image, lip)
         with timed(timings, "compose"):
             result = person.image.copy()
-            neckline = np.array([targets.placed[k] for k in ("neck_l", "neck_front", "neck_r")])
             result[y0:y1, x0:x1] = compose(image, lip, torso, sleeves, shading, targets.hem_line, targets.frame,
-                                           neckline, garment_openings(targets, garment.category), seed)
+                                           neckline(targets), garment_openings(targets, garment.category), seed)
         return TryOnResult(image=result, timings_ms=timings, warnings=[])
+
+
+def neckline(targets: Targets) -> np.ndarray:
+    """(3, 2) the garment's neckline on the person: image-left corner, front point, image-right corner."""
+    return np.array([targets.placed[k] for k in ("neck_l", "neck_front", "neck_r")])
 
 
 def garment_openings(targets: Targets, category: GarmentCategory) -> np.ndarray:
@@ -83,7 +87,7 @@ def garment_openings(targets: Targets, category: GarmentCategory) -> np.ndarray:
     between old and new garment keeps the old clothing (it reads as a layer, not as bare skin)."""
     if category == GarmentCategory.TANK_TOP:
         return targets.torso_dst
-    return np.array([targets.placed[k] for k in ("neck_l", "neck_front", "neck_r")])
+    return neckline(targets)
 
 
 def targets_in_work_box(landmarks: dict[str, np.ndarray], garment: GarmentAnalysis, keypoints: np.ndarray,

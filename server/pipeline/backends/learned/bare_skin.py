@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from server.pipeline.backends.embedded import skin
-from server.pipeline.backends.embedded.backend import garment_openings
+from server.pipeline.backends.embedded.backend import garment_openings, neckline
 from server.pipeline.backends.embedded.body_targets import Targets
 from server.pipeline.backends.embedded.compose import FEATHER_FRACTION, SKIN_FEATHER, closed_clothes
 from server.pipeline.backends.embedded.shading import shading_map
@@ -27,8 +27,7 @@ def bare_zone(lip: np.ndarray, targets: Targets, category: GarmentCategory) -> n
     if category != GarmentCategory.TANK_TOP:
         return np.zeros(lip.shape, bool)
     frame = targets.frame
-    neckline = np.array([targets.placed[k] for k in ("neck_l", "neck_front", "neck_r")])
-    zone = skin.neck_zone(lip, neckline, frame.neck, frame.shoulder_width).astype(np.uint8)
+    zone = skin.neck_zone(lip, neckline(targets), frame.neck, frame.shoulder_width).astype(np.uint8)
     hull = cv2.convexHull(garment_openings(targets, category).astype(np.float32))  # the tank top's outline
     cv2.fillConvexPoly(zone, np.round(hull).astype(np.int32), 1)
     armpits = max(targets.placed["armpit_l"][1], targets.placed["armpit_r"][1])

@@ -31,6 +31,12 @@ def longest_hem(targets: Targets) -> float | None:
     return float(frame.neck[1] + (frame.hip_depth + LOWEST_HEM_BELOW_HIPS * frame.shoulder_width) * frame.down[1])
 
 
+def _columns(x0: float, x1: float, width: int) -> slice:
+    """The whole columns from x0 to x1 (in either order), within an image `width` wide."""
+    low, high = sorted((x0, x1))
+    return slice(max(0, int(np.ceil(low))), min(width, int(np.floor(high)) + 1))
+
+
 def _armpits_and_hem(targets: Targets) -> tuple[float, float]:
     """Rows of the armpits' and the hem corners' midpoints on the person."""
     top = (targets.placed["armpit_l"][1] + targets.placed["armpit_r"][1]) / 2
@@ -44,11 +50,9 @@ def hem_goal(targets: Targets, lip: np.ndarray) -> float | None:
     top, hem = _armpits_and_hem(targets)
     if limit is None or hem - top < 4:
         return None
-    (xl, _), (xr, _) = targets.hem_line
-    x0, x1 = sorted((xl, xr))
+    x0, x1 = sorted((targets.hem_line[0][0], targets.hem_line[1][0]))
     inset = HEM_INSET * (x1 - x0)
-    c0, c1 = max(0, int(np.ceil(x0 + inset))), min(lip.shape[1], int(np.floor(x1 - inset)) + 1)
-    worn = np.isin(lip[:, c0:c1], LIP_CLOTHES)
+    worn = np.isin(lip[:, _columns(x0 + inset, x1 - inset, lip.shape[1])], LIP_CLOTHES)
     seen = worn.any(0)
     if seen.sum() < MIN_COLUMNS:
         return None
@@ -81,9 +85,9 @@ def worn_below_limit(alpha: np.ndarray, lip: np.ndarray, span: tuple[float, floa
     """(H, W) bool: the worn clothes below both the new garment (`alpha`, (H, W) 0..1, in `lip`'s image) and the
     row `limit`, in the columns of the garment's hem (`span`, the hem corners' x): they stay the shopper's own."""
     height, width = lip.shape
-    c0, c1 = max(0, int(np.ceil(min(span)))), min(width, int(np.floor(max(span))) + 1)
-    covered = alpha[:, c0:c1] > 0.5
+    columns = _columns(*span, width)
+    covered = alpha[:, columns] > 0.5
     hem = np.where(covered.any(0), height - 1 - covered[::-1].argmax(0), height)
     below = np.zeros((height, width), bool)
-    below[:, c0:c1] = np.arange(height)[:, None] > np.maximum(hem, limit)[None, :]
+    below[:, columns] = np.arange(height)[:, None] > np.maximum(hem, limit)[None, :]
     return below & np.isin(lip, LIP_CLOTHES)
