@@ -29,6 +29,7 @@ from PIL import Image
 from torch.nn import functional as F
 
 from server.pipeline.backends.learned.inputs import (
+    BAND_GROW,
     LAYOUT,
     compose,
     grow,
@@ -115,21 +116,26 @@ def layout_target(lip: torch.Tensor) -> torch.Tensor:
 def run_net(net: LearnedTryOn, batch: dict[str, torch.Tensor], render: bool = True) -> dict[str, torch.Tensor]:
     """The warp correction on the classically warped garment, then (`render`) the renderer and the try-on
     composed from it, all in [-1, 1]."""
-    photo, skin = batch["photo"], batch["skin"]
+    photo = batch["photo"]
     with torch.autocast("cpu", torch.bfloat16):
         offsets = net.warp(warp_input(batch["lip"], batch["keypoints"], batch["warped"], batch["alpha"]))
     field = displacement(offsets, *photo.shape[-2:])
     warped = resample(batch["warped"].float(), field)  # (B, 3, H, W) 0..255
     alpha = resample(batch["alpha"].float(), field)    # (B, 1, H, W) 0..255
     out = {"offsets": offsets, "warped": to_unit(warped), "alpha": alpha / 255, "photo": to_unit(photo)}
-    if not render:
-        return out
-    x, region = network_input(photo, batch["lip"], batch["keypoints"], warped, alpha, skin,
+    return run_renderer(net, batch, out) if render else out
+
+
+def run_renderer(net: LearnedTryOn, batch: dict[str, torch.Tensor], warp: dict[str, torch.Tensor]
+                 ) -> dict[str, torch.Tensor]:
+    """The renderer on the corrected warp (`run_net`'s output without `render`) and the try-on composed."""
+    warped, alpha = (warp["warped"] + 1) * 127.5, warp["alpha"] * 255
+    x, region = network_input(batch["photo"], batch["lip"], batch["keypoints"], warped, alpha, batch["skin"],
                               batch.get("hide_arms"), batch.get("hide_band"))
     with torch.autocast("cpu", torch.bfloat16):
         rendered, keep, layout = net.render.heads(x)
-    tryon = compose(out["photo"], out["warped"], out["alpha"], rendered, keep, region)
-    return {**out, "tryon": tryon, "render": rendered, "keep": keep * out["alpha"], "layout": layout,
+    tryon = compose(warp["photo"], warp["warped"], warp["alpha"], rendered, keep, region)
+    return {**warp, "tryon": tryon, "render": rendered, "keep": keep * warp["alpha"], "layout": layout,
             "region": region}
 
 
@@ -185,7 +191,7 @@ def validate(net: LearnedTryOn, data: Pairs, height: int) -> dict[str, float]:
         out = run_net(net, batch)
         tryon = as_uint8(out["tryon"])
         smap = ssim_map(tryon, out["photo"])[:, 0]
-        banded = run_net(net, {**batch, "hide_band": torch.ones(len(tryon), dtype=torch.bool)})
+        banded = run_renderer(net, {**batch, "hide_band": torch.full((len(tryon),), BAND_GROW)}, out)
         band = (banded["region"] - out["region"])[:, 0] > 0
         band_mse = (((as_uint8(banded["tryon"]) - out["photo"]) * 127.5) ** 2).mean(1)
         garment = torch.isin(batch["target"], torch.tensor(LIP_CLOTHES, dtype=torch.uint8))
@@ -260,6 +266,9 @@ def main() -> None:
     parser.add_argument("--hide-band", type=float, default=0.0,
                         help="share of training samples with a band around the old clothes hidden too (to learn "
                              "painting neck, shoulder skin and background where a new garment leaves them bare)")
+    parser.add_argument("--band-widths", type=float, nargs=2, default=[BAND_GROW, BAND_GROW],
+                        metavar=("LOW", "HIGH"), help="the hidden band's width, drawn per sample in [LOW, HIGH] "
+                                                      "(shares of the frame's height)")
     parser.add_argument("--train", choices=["all", "warp"], default="all",
                         help="warp: the warp correction alone, on its own losses (fast at --height 128); all: "
                              "both networks on all losses")
@@ -289,7 +298,9 @@ def main() -> None:
         if args.hide_arms:
             batch["hide_arms"] = torch.rand(args.batch, generator=generator) < args.hide_arms
         if args.hide_band:
-            batch["hide_band"] = torch.rand(args.batch, generator=generator) < args.hide_band
+            low, high = args.band_widths
+            widths = low + (high - low) * torch.rand(args.batch, generator=generator)
+            batch["hide_band"] = widths * (torch.rand(args.batch, generator=generator) < args.hide_band)
         if args.train == "warp":
             terms = warp_losses(run_net(net, batch, render=False), batch, args.warp_reach)
         else:

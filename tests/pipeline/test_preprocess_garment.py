@@ -1,12 +1,16 @@
 """Garment masks against the exact masks of generated product photos (server.catalog.generate)."""
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
 from server.catalog.generate import BUILTIN_CATALOG, make_garment
+from server.pipeline.backends.embedded.landmarks import find_landmarks, has_sleeves
 from server.pipeline.errors import NoGarmentFound
 from server.pipeline.preprocess import Preprocessor
+from server.pipeline.preprocess.garment_mask import open_sleeve_gaps
+from server.pipeline.vocabulary import GarmentCategory
 
 
 @pytest.fixture(scope="module")
@@ -69,3 +73,51 @@ def test_fabric_filling_the_frame_has_no_garment(preprocessor):
     photo, _ = make_garment("tshirt", colour=(84, 112, 158), pattern="heather")
     with pytest.raises(NoGarmentFound):
         preprocessor.analyze_garment(np.ascontiguousarray(photo[450:750, 250:520]))
+
+
+def _long_sleeve_hanging_down(gap: int, body_colour=(150, 60, 160), stripes: bool = False):
+    """A 320×240 product photo of a long sleeve top whose sleeves hang down beside the body, `gap` px of the white
+    background between sleeve and body below the armpits; and the mask u2netp gives it, the gaps filled in."""
+    rgb = np.full((320, 240, 3), 245, np.uint8)
+    mask = np.zeros((320, 240), bool)
+    mask[30:300, 40:200] = True                    # body and sleeves, as one filled-in blob
+    rgb[mask] = body_colour
+    for x in (40 + 30, 200 - 30 - gap):            # the gaps, from the armpits (y 100) down to the hem
+        rgb[100:300, x:x + gap] = 245
+    if stripes:                                    # vertical stripes of the background's colour on the body
+        for x in range(80, 160, 12):
+            rgb[40:290, x:x + 4] = 245
+    return rgb, mask
+
+
+def test_the_gap_between_a_hanging_sleeve_and_the_body_is_opened_and_the_sleeves_found():
+    rgb, mask = _long_sleeve_hanging_down(gap=4)
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
+    opened = open_sleeve_gaps(mask, lab)
+    gaps = (rgb == 245).all(-1) & mask
+    assert not (opened & gaps).any()                        # both gaps opened,
+    rim = cv2.dilate(gaps.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    assert not ((opened != mask) & ~rim).any()              # nothing else but their rim
+    assert opened[30:99].sum() == mask[30:99].sum()         # shoulders and chest untouched
+    landmarks = find_landmarks(np.where(opened, 255, 0).astype(np.uint8), GarmentCategory.LONG_SLEEVE)
+    assert has_sleeves(landmarks)
+    assert landmarks["sleeve_l_out"][1] > 250 and landmarks["sleeve_r_out"][1] > 250  # cuffs at the bottom
+    filled = find_landmarks(np.where(mask, 255, 0).astype(np.uint8), GarmentCategory.LONG_SLEEVE)
+    assert not has_sleeves(filled)                          # what the try-on saw before: no sleeves
+
+
+@pytest.mark.parametrize("case", ["white garment", "vertical stripes"])
+def test_background_coloured_garment_parts_are_not_taken_for_sleeve_gaps(case):
+    if case == "white garment":
+        rgb, mask = _long_sleeve_hanging_down(gap=4, body_colour=(245, 245, 245))
+    else:
+        rgb, mask = _long_sleeve_hanging_down(gap=4, stripes=True)
+        rgb[:, 40:80][mask[:, 40:80]] = (150, 60, 160)  # one side: several stripes, no single gap
+        for x in range(45, 75, 8):
+            rgb[100:300, x:x + 3] = 245
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
+    opened = open_sleeve_gaps(mask, lab)
+    assert opened[:, :120].sum() == mask[:, :120].sum()     # the white body, the striped side: kept
+    if case == "vertical stripes":
+        assert opened[:, 120:].sum() < mask[:, 120:].sum()  # the other side's single gap is still opened
+        assert opened[40:290, 80:160].all()                 # stripes on the body are garment

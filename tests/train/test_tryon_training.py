@@ -11,10 +11,10 @@ import pytest
 import torch
 
 from server.pipeline.backends.learned.backend import LearnedBackend, load_tryon_net
-from server.pipeline.backends.learned.inputs import masks
+from server.pipeline.backends.learned.inputs import BAND_GROW, masks, network_input
 from server.pipeline.backends.learned.network import LearnedTryOn
 from server.pipeline.errors import BackendUnavailable
-from server.pipeline.vocabulary import LIP_ARMS, Lip
+from server.pipeline.vocabulary import LIP_ARMS, Coco18, Lip
 from server.train import tryon as train_tryon
 from server.train.checkpoint import load_checkpoint
 from server.train.parser_cache import open_cache as open_parser_cache
@@ -141,10 +141,32 @@ def test_a_hidden_band_covers_the_skin_and_background_around_the_old_clothes_nev
     lip, _, _ = _person(np.random.default_rng(0))
     lip_t = torch.from_numpy(lip)[None]
     alpha = torch.from_numpy((lip == Lip.UPPER_CLOTHES).astype(np.uint8) * 255)[None, None]
-    blank, region = masks(lip_t, alpha)
-    band_blank, band_region = masks(lip_t, alpha, hide_band=torch.tensor([True]))
+    blank, region, nothing = masks(lip_t, alpha)
+    assert not nothing.any()
+    band_blank, band_region, beyond = masks(lip_t, alpha, hide_band=torch.tensor([BAND_GROW]))
     added = (band_blank - blank)[0, 0] > 0
+    assert torch.equal(added, beyond[0, 0] > 0)
     assert added.sum() > 0.05 * (lip == Lip.UPPER_CLOTHES).sum()  # neck, shoulders, background beside the shirt
     assert not added[lip == Lip.FACE].any() and not added[np.isin(lip, LIP_ARMS)].any()
     assert torch.equal(band_region >= band_blank, torch.ones_like(band_region, dtype=torch.bool))  # painted
-    assert torch.equal(masks(lip_t, alpha, hide_band=torch.tensor([False]))[0], blank)
+    assert torch.equal(masks(lip_t, alpha, hide_band=torch.tensor([0.0]))[0], blank)
+    wider = masks(lip_t, alpha, hide_band=torch.tensor([2 * BAND_GROW]))[2]
+    assert wider.sum() > beyond.sum() and torch.equal(wider >= beyond, torch.ones_like(wider, dtype=torch.bool))
+
+
+def test_what_is_hidden_beyond_the_old_clothes_is_hidden_from_the_parse_channels_too():
+    """Over old clothes every kept-part channel is 0 at serving time; a hidden band must look the same, or the
+    network reads from the background channel what lies under it."""
+    lip, photo_rgb, keypoints = _person(np.random.default_rng(0))
+    lip_t = torch.from_numpy(lip)[None]
+    alpha = torch.from_numpy((lip == Lip.UPPER_CLOTHES).astype(np.uint8) * 255)[None, None]
+    photo = torch.from_numpy(photo_rgb).permute(2, 0, 1)[None]
+    skin = torch.tensor([[200, 160, 140]], dtype=torch.uint8)
+    kp = torch.from_numpy(keypoints)[None]
+    plain, _ = network_input(photo, lip_t, kp, photo, alpha, skin)
+    banded, _ = network_input(photo, lip_t, kp, photo, alpha, skin, hide_band=torch.tensor([BAND_GROW]))
+    beyond = masks(lip_t, alpha, hide_band=torch.tensor([BAND_GROW]))[2][0, 0] > 0
+    kept = slice(5 + len(Coco18), 5 + len(Coco18) + 4)  # face and hair, arms, lower body, background
+    assert plain[0, kept][:, beyond].sum() > 0  # the band is mostly background and neck
+    assert banded[0, kept][:, beyond].sum() == 0
+    assert torch.equal(banded[0, kept][:, ~beyond], plain[0, kept][:, ~beyond])

@@ -10,6 +10,8 @@ see `plausible`); docs/acgpn.md ("Garment mask") says how it was chosen:
      garment parts u2netp misses on white-on-white photos, where it can keep only the print and collar);
   3. GrabCut (Rother et al., SIGGRAPH 2004; OpenCV's `cv2.grabCut`), taken when it finds a clearly larger
      region that contains the result of 2.
+Then the narrow gap between a long sleeve hanging beside the body and the body, which u2netp fills in, is
+opened again where it shows the background's colour (`open_sleeve_gaps`).
 Everything runs at ≤ WORK_SIZE px and the mask is upsampled to the photo.
 """
 from __future__ import annotations
@@ -29,6 +31,9 @@ MIN_PLAUSIBLE_AREA = 0.08
 MIN_PLAUSIBLE_SOLIDITY = 0.55
 MIN_PLAUSIBLE_SYMMETRY = 0.85
 PLAIN_IMAGE_STD = 2.5  # Lab std below which a photo shows nothing at all
+GAP_MIN_HEIGHT = 0.3  # a sleeve gap's height, at least, as a share of the garment's
+GAP_MAX_WIDTH = 0.2  # its width, at most, as a share of the garment's
+GAP_SIDE = 0.35  # the outer share of the garment's width on each side a gap lies in
 
 
 def u2netp_path() -> Path:
@@ -97,6 +102,41 @@ def border_colour_mask(lab: np.ndarray) -> np.ndarray:
     return np.linalg.norm(lab - background, axis=2) > max(BORDER_DELTA_E, 4 * spread)
 
 
+def open_sleeve_gaps(mask: np.ndarray, lab: np.ndarray) -> np.ndarray:
+    """`mask` (bool) with the gap between a long sleeve hanging down beside the body and the body opened again.
+    u2netp fills such a narrow gap of background, and without it the try-on finds no armpit and drops the sleeve
+    (three of the seven long sleeves of the VITON dev garments). A gap is a region of the background's colour
+    inside the mask, tall and narrow, in the outer part of one side and open to the outside of the mask; at most
+    one per side: a side with several (vertical stripes of the background's colour) is left as it is."""
+    ys, xs = np.nonzero(mask)
+    if len(ys) == 0:
+        return mask
+    y0, x0 = ys.min(), xs.min()
+    height, width = ys.max() - y0 + 1, xs.max() - x0 + 1
+    candidates = (mask & ~border_colour_mask(lab)).astype(np.uint8)
+    count, parts, stats, _ = cv2.connectedComponentsWithStats(candidates, connectivity=4)
+    outside = cv2.dilate((~mask).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    gaps: dict[str, list[np.ndarray]] = {"left": [], "right": []}
+    for part in range(1, count):
+        left, top, part_width, part_height = stats[part, :4]
+        if part_height < GAP_MIN_HEIGHT * height or part_width > GAP_MAX_WIDTH * width:
+            continue
+        if left + part_width <= x0 + GAP_SIDE * width:
+            side = "left"
+        elif left >= x0 + (1 - GAP_SIDE) * width:
+            side = "right"
+        else:
+            continue
+        region = parts == part
+        if (region & outside).any():
+            gaps[side].append(region)
+    opened = mask.copy()
+    for found in gaps.values():
+        if len(found) == 1:  # with its rim, where garment and background blend
+            opened &= ~cv2.dilate(found[0].astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    return opened
+
+
 def grabcut_mask(rgb: np.ndarray) -> np.ndarray:
     height, width = rgb.shape[:2]
     margin_x, margin_y = max(2, width // 30), max(2, height // 30)
@@ -156,5 +196,6 @@ class GarmentMasker:
                 overlap = (cut & combined).sum() / max(combined.sum(), 1)
                 if cut.sum() > 1.5 * combined.sum() and overlap > 0.9:
                     combined = cut
+        combined = open_sleeve_gaps(combined, lab)
         soft = cv2.resize(combined.astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
         return np.where(soft > 0.5, 255, 0).astype(np.uint8)

@@ -13,8 +13,11 @@ classical backend warps it onto the person (`garment_layer`). Two masks follow f
 Training is paired (the photo is the answer), so the hidden old clothes are always covered again by the same
 garment. At serving time a garment with a lower neckline, narrower shoulders or shorter sleeves leaves some of
 them bare: neck and chest skin, arm skin or background must be painted there. Two training-only options hide
-more than the old clothes to teach that: `hide_arms` (the arms too) and `hide_band` (a band of BAND_GROW
-around the old clothes: neck, shoulders, background).
+more than the old clothes to teach that: `hide_arms` (the arms too) and `hide_band` (a band around the old
+clothes: neck, shoulders, background). What they hide is hidden in every channel: the parse's kept parts are
+blanked there too (as over old clothes, which are none of them), or the network reads from them where the
+hidden band is background or skin, and learns nothing that holds at serving time, where old clothes hide what
+lies beneath.
 """
 from __future__ import annotations
 
@@ -30,7 +33,7 @@ NET_SIZE = (192, 256)  # (width, height), as the learned parser
 FRONT = (Lip.HAT, Lip.HAIR, Lip.SUNGLASSES, Lip.FACE)  # never changed
 LOWER = (Lip.PANTS, Lip.JUMPSUITS, Lip.SKIRT, Lip.LEFT_LEG, Lip.RIGHT_LEG, Lip.LEFT_SHOE, Lip.RIGHT_SHOE)
 REGION_GROW = 3 / 256  # of the frame's height (3 px at NET_SIZE: the parse's edge, a soft garment edge)
-BAND_GROW = 16 / 256  # training only: the band `hide_band` hides around the old clothes
+BAND_GROW = 16 / 256  # training only: the band around the old clothes the validation figure `psnr_band` hides
 # Layout classes (ACGPN's semantic generation, reduced to what the try-on region holds).
 LAYOUT = ("rest", "garment", "left_arm", "right_arm")
 # Input channels: blanked photo, blank and region masks, pose heat maps, kept parts (face and hair, arms,
@@ -73,27 +76,33 @@ def label_mask(lip: torch.Tensor, labels: tuple[int, ...]) -> torch.Tensor:
 
 
 def grow(mask: torch.Tensor, pixels: int) -> torch.Tensor:
-    """(B, 1, H, W) mask grown by `pixels` in every direction (a square max filter)."""
-    return F.max_pool2d(mask, 2 * pixels + 1, stride=1, padding=pixels)
+    """(B, 1, H, W) mask grown by `pixels` in every direction (a square max filter, as a column and a row
+    filter: the same result, cost linear in `pixels`)."""
+    size = 2 * pixels + 1
+    columns = F.max_pool2d(mask, (size, 1), stride=1, padding=(pixels, 0))
+    return F.max_pool2d(columns, (1, size), stride=1, padding=(0, pixels))
 
 
 def masks(lip: torch.Tensor, alpha: torch.Tensor, hide_arms: torch.Tensor | None = None,
-          hide_band: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """lip (B, H, W) uint8, alpha (B, 1, H, W) uint8 → blank and region, (B, 1, H, W) float 0/1. Training only,
-    (B,) bool each: `hide_arms` hides those rows' arms too, `hide_band` the band around their old clothes."""
+          hide_band: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """lip (B, H, W) uint8, alpha (B, 1, H, W) uint8 → blank, region and what is hidden beyond the old clothes,
+    (B, 1, H, W) float 0/1. Training only, (B,) each: `hide_arms` (bool) hides those rows' arms too, `hide_band`
+    (float) a band that wide (a share of the frame's height; 0: none) around their old clothes."""
     pixels = max(1, round(REGION_GROW * lip.shape[-2]))
     front, arms, worn = label_mask(lip, FRONT), label_mask(lip, LIP_ARMS), label_mask(lip, LIP_CLOTHES)
     clothes = grow(worn, pixels)
     blank = clothes * (1 - front) * (1 - arms)
     garment = grow((alpha > 127).float(), pixels)
     region = torch.maximum(torch.maximum(clothes, garment), arms) * (1 - front)
+    beyond = torch.zeros_like(blank)
     if hide_arms is not None:
-        blank = torch.maximum(blank, arms * hide_arms.view(-1, 1, 1, 1).float())
+        beyond = arms * hide_arms.view(-1, 1, 1, 1).float()
     if hide_band is not None:
-        band = grow(worn, max(1, round(BAND_GROW * lip.shape[-2]))) * (1 - front) * (1 - arms)
-        band = band * hide_band.view(-1, 1, 1, 1).float()
-        blank, region = torch.maximum(blank, band), torch.maximum(region, band)
-    return blank, region
+        open_ = (1 - blank) * (1 - front) * (1 - arms)  # what a band may hide: not old clothes, face or arms
+        for row in torch.nonzero(hide_band > 0)[:, 0].tolist():
+            band = grow(worn[row:row + 1], max(1, round(float(hide_band[row]) * lip.shape[-2]))) * open_[row]
+            beyond[row:row + 1] = torch.maximum(beyond[row:row + 1], band)
+    return torch.maximum(blank, beyond), torch.maximum(region, beyond), beyond
 
 
 def network_input(photo: torch.Tensor, lip: torch.Tensor, keypoints: torch.Tensor, warped: torch.Tensor,
@@ -103,13 +112,13 @@ def network_input(photo: torch.Tensor, lip: torch.Tensor, keypoints: torch.Tenso
     """Batched uint8 inputs at NET_SIZE (photo, warped (B, 3, H, W); lip (B, H, W); alpha (B, 1, H, W);
     keypoints (B, 18, 3) as frame fractions; skin (B, 3)) → x (B, IN_CHANNELS, H, W) and the region mask."""
     height, width = photo.shape[-2:]
-    blank, region = masks(lip, alpha, hide_arms, hide_band)
+    blank, region, beyond = masks(lip, alpha, hide_arms, hide_band)
     kept = [label_mask(lip, FRONT), label_mask(lip, LIP_ARMS), label_mask(lip, LOWER),
             (lip == Lip.BACKGROUND)[:, None].float()]
     x = torch.cat([
         to_unit(photo) * (1 - blank), blank, region,
         pose_maps(keypoints.float(), height, width),
-        *kept,
+        *[part * (1 - beyond) for part in kept],
         to_unit(warped), alpha.float() / 255,
         (skin.float()[:, :, None, None] / 127.5 - 1).expand(-1, -1, height, width),
     ], dim=1)
