@@ -118,7 +118,7 @@ def open_sleeve_gaps(mask: np.ndarray, lab: np.ndarray) -> np.ndarray:
     outside = cv2.dilate((~mask).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
     gaps: dict[str, list[np.ndarray]] = {"left": [], "right": []}
     for part in range(1, count):
-        left, top, part_width, part_height = stats[part, :4]
+        left, _, part_width, part_height = stats[part, :4]
         if part_height < GAP_MIN_HEIGHT * height or part_width > GAP_MAX_WIDTH * width:
             continue
         if left + part_width <= x0 + GAP_SIDE * width:
