@@ -3,7 +3,7 @@ keypoints, VITON's parse) and the try-on cache (the project's parse, the classic
 rows.
 
     .venv/bin/python -m server.train.tryon --parser-cache PARSER_CACHE --cache TRYON_CACHE --run runs/tryon \\
-        [--train warp] [--height 128] [--samples 60000] [--vgg 0.5] [--init runs/tryon-128/last.pt]
+        [--train warp|render] [--height 128] [--samples 60000] [--vgg 0.5] [--init runs/tryon-128/last.pt]
     .venv/bin/python -m server.train.tryon --run runs/tryon --export server/weights/tryon.pt
 
 Training is paired (each person with the garment they wear, so the photo is the answer). The warp correction's
@@ -11,7 +11,8 @@ losses: L1 between the corrected warp and the garment on the person, L1 between 
 mask, the grid's second-order constraint. The renderer's, inside the try-on region: L1 (arms weighted
 ARM_WEIGHT), 1 − SSIM, optionally the VGG16 perceptual loss, cross-entropy of the layout, and an L1 that asks the
 composition mask to keep the warped garment exactly where VITON's parse has garment. `--train warp` trains the
-correction alone on its losses (the renderer is not even run); `--train all` both on all. Rerunning the same
+correction alone on its losses (the renderer is not even run), `--train render` the renderer alone on its own
+(the correction frozen: trained along, it drifts from its own best); `--train all` both on all. Rerunning the same
 command resumes from `RUN/last.pt` exactly (model, optimiser, schedule, data order). The validation rows (the
 last 500 ids of pairs.txt) are never trained on; their figures go to `RUN/log.jsonl` and a contact sheet (photo |
 classical warp | corrected warp | try-on | rendered | keep) to `RUN/sheet-*.png`.
@@ -159,8 +160,8 @@ def warp_losses(out: dict[str, torch.Tensor], batch: dict[str, torch.Tensor], re
     }
 
 
-def losses(out: dict[str, torch.Tensor], batch: dict[str, torch.Tensor], vgg: Vgg16Loss | None,
-           vgg_weight: float, reach: int) -> dict[str, torch.Tensor]:
+def render_losses(out: dict[str, torch.Tensor], batch: dict[str, torch.Tensor], vgg: Vgg16Loss | None,
+                  vgg_weight: float) -> dict[str, torch.Tensor]:
     region, photo = out["region"], out["photo"]
     area = region.sum().clamp(min=1)
     arms, garment = label_mask(batch["target"], LIP_ARMS), label_mask(batch["target"], LIP_CLOTHES)
@@ -173,7 +174,7 @@ def losses(out: dict[str, torch.Tensor], batch: dict[str, torch.Tensor], vgg: Vg
     }
     if vgg is not None:
         terms["vgg"] = vgg_weight * vgg(out["tryon"], photo)
-    return {**terms, **warp_losses(out, batch, reach)}
+    return terms
 
 
 @torch.inference_mode()
@@ -269,9 +270,9 @@ def main() -> None:
     parser.add_argument("--band-widths", type=float, nargs=2, default=[BAND_GROW, BAND_GROW],
                         metavar=("LOW", "HIGH"), help="the hidden band's width, drawn per sample in [LOW, HIGH] "
                                                       "(shares of the frame's height)")
-    parser.add_argument("--train", choices=["all", "warp"], default="all",
-                        help="warp: the warp correction alone, on its own losses (fast at --height 128); all: "
-                             "both networks on all losses")
+    parser.add_argument("--train", choices=["all", "warp", "render"], default="all",
+                        help="warp: the warp correction alone, on its own losses (fast at --height 128); render: "
+                             "the renderer alone, the correction frozen; all: both networks on all losses")
     parser.add_argument("--warp-widths", type=int, nargs="+", default=[32, 48, 64, 96, 128])
     parser.add_argument("--warp-reach", type=int, default=8,
                         help="pixels (at 256×192) beyond the classical warp the correction is asked to cover "
@@ -303,8 +304,14 @@ def main() -> None:
             batch["hide_band"] = widths * (torch.rand(args.batch, generator=generator) < args.hide_band)
         if args.train == "warp":
             terms = warp_losses(run_net(net, batch, render=False), batch, args.warp_reach)
+        elif args.train == "render":
+            net.warp.eval()  # its BatchNorm statistics frozen too
+            with torch.no_grad():
+                warp = run_net(net, batch, render=False)
+            terms = render_losses(run_renderer(net, batch, warp), batch, vgg, args.vgg)
         else:
-            terms = losses(run_net(net, batch), batch, vgg, args.vgg, args.warp_reach)
+            out = run_net(net, batch)
+            terms = {**render_losses(out, batch, vgg, args.vgg), **warp_losses(out, batch, args.warp_reach)}
         loss = sum(terms.values(), torch.zeros(()))
         loop.optimise(optimiser, loss, state, steps, args)
         history.append({k: v.item() for k, v in terms.items()})

@@ -115,6 +115,20 @@ def test_the_warp_stage_fits_the_too_big_garment_to_the_shirt_and_leaves_the_ren
     assert all(torch.equal(trained[k], v) for k, v in untouched.items() if k.startswith("render."))
 
 
+def test_the_render_stage_trains_the_renderer_and_leaves_the_warp_correction(monkeypatch, caches, tmp_path):
+    run = tmp_path / "run"
+    _train(monkeypatch, caches, run, 216, "--train", "render")
+    log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+    first, last = log[0], log[-1]
+    assert set(first) >= {"l1", "ssim", "layout", "keep"} and "warp_l1" not in first  # its own losses only
+    assert last["l1"] < first["l1"], log
+    trained = load_checkpoint(run / "last.pt")["model"]
+    torch.manual_seed(0)  # the command's seed: the correction it built, BatchNorm statistics included
+    untouched = LearnedTryOn((8,) * 5, (8,) * 5).state_dict()
+    assert all(torch.equal(trained[k], v) for k, v in untouched.items() if k.startswith("warp."))
+    assert not all(torch.equal(trained[k], v) for k, v in untouched.items() if k.startswith("render."))
+
+
 def test_a_resumed_run_continues_from_its_checkpoint(monkeypatch, caches, tmp_path):
     run = tmp_path / "run"
     _train(monkeypatch, caches, run, samples=72)
