@@ -75,18 +75,19 @@ def test_fabric_filling_the_frame_has_no_garment(preprocessor):
         preprocessor.analyze_garment(np.ascontiguousarray(photo[450:750, 250:520]))
 
 
-def _long_sleeve_hanging_down(gap: int, body_colour=(150, 60, 160), stripes: bool = False):
+def _long_sleeve_hanging_down(gap: int, body_colour=(150, 60, 160), stripes: bool = False, gap_end: int = 300):
     """A 320×240 product photo of a long sleeve top whose sleeves hang down beside the body, `gap` px of the white
-    background between sleeve and body below the armpits; and the mask u2netp gives it, the gaps filled in."""
+    background between sleeve and body from the armpits down to `gap_end` (300: the hem; less: the cuffs touch
+    the body below); and the mask u2netp gives it, the gaps filled in."""
     rgb = np.full((320, 240, 3), 245, np.uint8)
     mask = np.zeros((320, 240), bool)
     mask[30:300, 40:200] = True                    # body and sleeves, as one filled-in blob
     rgb[mask] = body_colour
-    for x in (40 + 30, 200 - 30 - gap):            # the gaps, from the armpits (y 100) down to the hem
-        rgb[100:300, x:x + gap] = 245
+    for x in (40 + 30, 200 - 30 - gap):            # the gaps, from the armpits (y 100) down
+        rgb[100:gap_end, x:x + gap] = 245
     if stripes:                                    # vertical stripes of the background's colour on the body
         for x in range(80, 160, 12):
-            rgb[40:290, x:x + 4] = 245
+            rgb[40:300, x:x + 4] = 245
     return rgb, mask
 
 
@@ -121,3 +122,10 @@ def test_background_coloured_garment_parts_are_not_taken_for_sleeve_gaps(case):
     if case == "vertical stripes":
         assert opened[:, 120:].sum() < mask[:, 120:].sum()  # the other side's single gap is still opened
         assert opened[40:290, 80:160].all()                 # stripes on the body are garment
+
+
+
+def test_a_gap_closed_by_the_cuffs_is_left_filled():
+    rgb, mask = _long_sleeve_hanging_down(gap=4, gap_end=250)
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
+    assert np.array_equal(open_sleeve_gaps(mask, lab), mask)

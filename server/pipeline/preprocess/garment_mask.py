@@ -34,6 +34,7 @@ PLAIN_IMAGE_STD = 2.5  # Lab std below which a photo shows nothing at all
 GAP_MIN_HEIGHT = 0.3  # a sleeve gap's height, at least, as a share of the garment's
 GAP_MAX_WIDTH = 0.2  # its width, at most, as a share of the garment's
 GAP_SIDE = 0.35  # the outer share of the garment's width on each side a gap lies in
+GAP_TOP = 0.15  # a gap starts at the armpit: this share of the garment's height below its top, at least
 
 
 def u2netp_path() -> Path:
@@ -106,8 +107,10 @@ def open_sleeve_gaps(mask: np.ndarray, lab: np.ndarray) -> np.ndarray:
     """`mask` (bool) with the gap between a long sleeve hanging down beside the body and the body opened again.
     u2netp fills such a narrow gap of background, and without it the try-on finds no armpit and drops the sleeve
     (three of the seven long sleeves of the VITON dev garments). A gap is a region of the background's colour
-    inside the mask, tall and narrow, in the outer part of one side and open to the outside of the mask; at most
-    one per side: a side with several (vertical stripes of the background's colour) is left as it is."""
+    inside the mask, tall and narrow, starting below the armpits' height, in the outer part of one side, open to
+    the outside of the mask; at most one per side: a side with several (vertical stripes of the background's
+    colour) is left as it is. A gap closed at the bottom (the cuff touching the hem) stays filled: cutting it
+    on straight down found the sleeve but moved the neckline and made the dev pictures no better."""
     ys, xs = np.nonzero(mask)
     if len(ys) == 0:
         return mask
@@ -118,8 +121,8 @@ def open_sleeve_gaps(mask: np.ndarray, lab: np.ndarray) -> np.ndarray:
     outside = cv2.dilate((~mask).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
     gaps: dict[str, list[np.ndarray]] = {"left": [], "right": []}
     for part in range(1, count):
-        left, _, part_width, part_height = stats[part, :4]
-        if part_height < GAP_MIN_HEIGHT * height or part_width > GAP_MAX_WIDTH * width:
+        left, top, part_width, part_height = stats[part, :4]
+        if part_height < GAP_MIN_HEIGHT * height or part_width > GAP_MAX_WIDTH * width or top < y0 + GAP_TOP * height:
             continue
         if left + part_width <= x0 + GAP_SIDE * width:
             side = "left"
