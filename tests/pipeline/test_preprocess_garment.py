@@ -124,7 +124,6 @@ def test_background_coloured_garment_parts_are_not_taken_for_sleeve_gaps(case):
         assert opened[40:290, 80:160].all()                 # stripes on the body are garment
 
 
-
 def test_a_gap_closed_by_the_cuffs_is_left_filled():
     rgb, mask = _long_sleeve_hanging_down(gap=4, gap_end=250)
     lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
