@@ -70,7 +70,8 @@ def compose(rgb: np.ndarray, lip: np.ndarray, background: np.ndarray, rng: np.ra
     y0 = height - h
     person = cv2.resize(rgb, (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32)
     matte = cv2.resize(alpha, (w, h), interpolation=cv2.INTER_LINEAR)[..., None]
-    labels = cv2.resize(np.where(alpha > 0.5, lip, 0).astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST)
+    labels = cv2.resize(np.where(alpha > 0.5, lip, 0).astype(np.uint8), (w, h),
+                        interpolation=cv2.INTER_NEAREST_EXACT)  # centred, as crop_labels
     image = background.astype(np.float32)
     out_lip = np.zeros((height, width), np.uint8)
     sx0, sx1 = max(x0, 0), min(x0 + w, width)

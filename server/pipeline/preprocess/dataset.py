@@ -87,7 +87,7 @@ def person_to_acgpn(person: PersonAnalysis) -> tuple[np.ndarray, np.ndarray, np.
     keypoints = scale_keypoints(person.keypoints, sx, sy, -box[0] * sx, -box[1] * sy)
     return (
         cv2.resize(image, SIZE, interpolation=cv2.INTER_AREA),
-        cv2.resize(labels, SIZE, interpolation=cv2.INTER_NEAREST),
+        cv2.resize(labels, SIZE, interpolation=cv2.INTER_NEAREST_EXACT),  # centred on the image's pixels
         keypoints,
     )
 

@@ -137,7 +137,7 @@ class LearnedBackend:
         None when an output is not finite."""
         height, width = lip.shape
         small = torch.from_numpy(cv2.resize(photo, NET_SIZE, interpolation=cv2.INTER_AREA)).permute(2, 0, 1)[None]
-        small_lip = torch.from_numpy(cv2.resize(lip, NET_SIZE, interpolation=cv2.INTER_NEAREST))[None]
+        small_lip = torch.from_numpy(cv2.resize(lip, NET_SIZE, interpolation=cv2.INTER_NEAREST_EXACT))[None]
         fractions = keypoints.copy()
         fractions[:, 0] /= width
         fractions[:, 1] /= height
