@@ -98,7 +98,7 @@ def test_suit_is_upper_clothes_below_the_shoulders(analysis):
     assert kp[K["r_shoulder"], 0] < cx < kp[K["l_shoulder"], 0]
     assert cy > kp[K["neck"], 1]
     # measured, learned parser: 0.23 of the photo (0.27 before its retraining on centred labels, which leaves the
-    # mission patch and the zip out of the suit: docs/preprocessing.md, known failure cases)
+    # mission patch and the zip out of the suit: server/weights/parser.md, known limits)
     assert upper.sum() > 0.2 * upper.size
     # the orange sleeves are clothes, not bare arms
     arms = np.isin(analysis.lip, [L["left_arm"], L["right_arm"]])
