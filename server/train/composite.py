@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 
 from server.pipeline.preprocess.dataset import border_colour
+from server.pipeline.preprocess.labels import resize_labels
 from server.pipeline.vocabulary import LIP_ARMS, Lip
 
 BACKDROP_DISTANCE = 25.0  # RGB distance from the backdrop's colour below which an unlabelled pixel is backdrop
@@ -70,8 +71,7 @@ def compose(rgb: np.ndarray, lip: np.ndarray, background: np.ndarray, rng: np.ra
     y0 = height - h
     person = cv2.resize(rgb, (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32)
     matte = cv2.resize(alpha, (w, h), interpolation=cv2.INTER_LINEAR)[..., None]
-    labels = cv2.resize(np.where(alpha > 0.5, lip, 0).astype(np.uint8), (w, h),
-                        interpolation=cv2.INTER_NEAREST_EXACT)  # centred, as crop_labels
+    labels = resize_labels(np.where(alpha > 0.5, lip, 0).astype(np.uint8), (w, h))
     image = background.astype(np.float32)
     out_lip = np.zeros((height, width), np.uint8)
     sx0, sx1 = max(x0, 0), min(x0 + w, width)

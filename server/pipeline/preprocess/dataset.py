@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from server.pipeline.preprocess.labels import resize_labels
 from server.pipeline.preprocess.pose import scale_keypoints, write_openpose_json
 from server.pipeline.types import GarmentAnalysis, PersonAnalysis
 from server.pipeline.vocabulary import Acgpn
@@ -87,7 +88,7 @@ def person_to_acgpn(person: PersonAnalysis) -> tuple[np.ndarray, np.ndarray, np.
     keypoints = scale_keypoints(person.keypoints, sx, sy, -box[0] * sx, -box[1] * sy)
     return (
         cv2.resize(image, SIZE, interpolation=cv2.INTER_AREA),
-        cv2.resize(labels, SIZE, interpolation=cv2.INTER_NEAREST_EXACT),  # centred on the image's pixels
+        resize_labels(labels, SIZE),
         keypoints,
     )
 

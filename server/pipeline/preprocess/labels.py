@@ -1,4 +1,5 @@
-"""Label maps: LIP-20 → ACGPN-14 (the table is `vocabulary.LIP_TO_ACGPN`), and resizing with smooth edges."""
+"""Label maps: LIP-20 → ACGPN-14 (the table is `vocabulary.LIP_TO_ACGPN`), and resizing: nearest, centred, or
+with smooth edges."""
 from __future__ import annotations
 
 import cv2
@@ -16,6 +17,15 @@ def lip_to_acgpn(lip: np.ndarray) -> np.ndarray:
     if lip.max(initial=0) >= len(Lip):
         raise ValueError(f"LIP labels must be 0..{len(Lip) - 1}, got {int(lip.max())}")
     return LIP_TO_ACGPN_TABLE[lip]
+
+
+def resize_labels(labels: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """A label map resized to `size` (width, height), each output pixel taking the label under its centre.
+
+    OpenCV's INTER_NEAREST takes the label under each output pixel's top-left corner instead: the labels land half
+    an output pixel down and right of an image resized beside them, and a parser trained on such targets learned
+    the shift (its labels sat about a pixel low on VITON's photos: docs/training.md, "Labels on their pixels")."""
+    return cv2.resize(labels, size, interpolation=cv2.INTER_NEAREST_EXACT)
 
 
 def upsample_labels(labels: np.ndarray, width: int, height: int) -> np.ndarray:

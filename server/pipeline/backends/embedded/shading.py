@@ -10,6 +10,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from server.pipeline.preprocess.labels import resize_labels
 from server.pipeline.vocabulary import LIP_ARMS, LIP_CLOTHES
 
 # Low-pass width as a fraction of the image height: keeps folds (a few % of the height), drops prints.
@@ -29,7 +30,7 @@ def shading_map(image: np.ndarray, lip: np.ndarray) -> np.ndarray:
     f = 4 if min(h, w) >= 256 else 1
     small_size = (max(1, w // f), max(1, h // f))
     lum = luminance(cv2.resize(image, small_size, interpolation=cv2.INTER_AREA).astype(np.float32))
-    lip_small = cv2.resize(lip, small_size, interpolation=cv2.INTER_NEAREST_EXACT)  # centred, as the image
+    lip_small = resize_labels(lip, small_size)
     sigma = max(0.8, SIGMA_FRACTION * h / f)
     ratio = np.zeros_like(lum)
     weight = np.zeros_like(lum)

@@ -35,6 +35,7 @@ from server.pipeline.backends.learned.length import lengthen_torso, longest_hem,
 from server.pipeline.backends.learned.network import LearnedTryOn
 from server.pipeline.backends.learned.warp import displacement, remap_full, resample
 from server.pipeline.preprocess.dataset import border_colour, box_3x4, crop_padded
+from server.pipeline.preprocess.labels import resize_labels
 from server.pipeline.preprocess.parsing.learned import CROP_MARGIN
 from server.pipeline.timing import timed
 from server.pipeline.types import GarmentAnalysis, PersonAnalysis, TryOnResult
@@ -137,7 +138,7 @@ class LearnedBackend:
         None when an output is not finite."""
         height, width = lip.shape
         small = torch.from_numpy(cv2.resize(photo, NET_SIZE, interpolation=cv2.INTER_AREA)).permute(2, 0, 1)[None]
-        small_lip = torch.from_numpy(cv2.resize(lip, NET_SIZE, interpolation=cv2.INTER_NEAREST_EXACT))[None]
+        small_lip = torch.from_numpy(resize_labels(lip, NET_SIZE))[None]
         fractions = keypoints.copy()
         fractions[:, 0] /= width
         fractions[:, 1] /= height

@@ -20,7 +20,7 @@ from scipy.ndimage import distance_transform_edt
 from server.pipeline.acgpn.precision import native_bf16
 from server.pipeline.preprocess.body import BodyObservation
 from server.pipeline.preprocess.dataset import border_colour, box_3x4, crop_padded
-from server.pipeline.preprocess.labels import upsample_labels
+from server.pipeline.preprocess.labels import resize_labels, upsample_labels
 from server.pipeline.preprocess.parsing.heuristic import HeuristicParser
 from server.pipeline.preprocess.parsing.network import INPUTS, ParserNet
 from server.pipeline.preprocess.pose import MIN_VISIBILITY, coco18_from_blazepose
@@ -75,12 +75,8 @@ def crop_inputs(rgb: np.ndarray, body: BodyObservation) -> ParserInputs:
 
 
 def crop_labels(labels: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
-    """A label map of the analysed image → the same crop as `crop_inputs`, at NET_SIZE (nearest).
-
-    OpenCV's INTER_NEAREST samples each output pixel's corner, not its centre: labels land half an output pixel
-    down and right of the image resized beside them, and a parser trained on such targets learns the shift
-    (measured: its labels sat about a pixel low on VITON's photos). INTER_NEAREST_EXACT samples the centre."""
-    return cv2.resize(crop_padded(labels, box, 0), NET_SIZE, interpolation=cv2.INTER_NEAREST_EXACT)
+    """A label map of the analysed image → the same crop as `crop_inputs`, at NET_SIZE (nearest, centred)."""
+    return resize_labels(crop_padded(labels, box, 0), NET_SIZE)
 
 
 def pose_maps(keypoints: torch.Tensor, height: int, width: int) -> torch.Tensor:
