@@ -131,11 +131,11 @@ def run_renderer(net: LearnedTryOn, batch: dict[str, torch.Tensor], warp: dict[s
                  ) -> dict[str, torch.Tensor]:
     """The renderer on the corrected warp (`run_net`'s output without `render`) and the try-on composed."""
     warped, alpha = (warp["warped"] + 1) * 127.5, warp["alpha"] * 255
-    x, region = network_input(batch["photo"], batch["lip"], batch["keypoints"], warped, alpha, batch["skin"],
-                              batch.get("hide_arms"), batch.get("hide_band"))
+    x, region, blank = network_input(batch["photo"], batch["lip"], batch["keypoints"], warped, alpha, batch["skin"],
+                                     batch.get("hide_arms"), batch.get("hide_band"))
     with torch.autocast("cpu", torch.bfloat16):
         rendered, keep, layout = net.render.heads(x)
-    tryon = compose(warp["photo"], warp["warped"], warp["alpha"], rendered, keep, region)
+    tryon = compose(warp["photo"], warp["warped"], warp["alpha"], rendered, keep, region, blank)
     return {**warp, "tryon": tryon, "render": rendered, "keep": keep * warp["alpha"], "layout": layout,
             "region": region}
 

@@ -15,6 +15,7 @@ from server.pipeline.backends.embedded import EmbeddedBackend
 from server.pipeline.backends.learned import LearnedBackend
 from server.pipeline.backends.learned import backend as backend_module
 from server.pipeline.backends.learned.backend import WEIGHTS
+from server.pipeline.backends.learned.inputs import compose
 from server.pipeline.backends.learned.network import OUT_CHANNELS
 from server.pipeline.backends.learned.warp import GRID
 from server.pipeline.errors import BackendUnavailable
@@ -64,6 +65,22 @@ def test_only_the_try_on_region_changes_and_it_takes_the_garment_colour(backend,
     old, new = rgb2lab(person.image[top][None] / 255)[0], rgb2lab(result[top][None] / 255)[0]
     red = rgb2lab(np.array([[RED]], np.float64) / 255)[0, 0]
     assert np.mean(np.linalg.norm(new - red, axis=1) < np.linalg.norm(new - old.mean(0), axis=1)) > 0.6
+
+
+def test_the_renderer_paints_only_what_it_could_not_see():
+    """Inside the try-on region, beneath the garment the network keeps: its painting where the photo was hidden
+    from it (old clothes), the photo itself where it was not (its copy of a visible pixel is a blurred one)."""
+    rng = np.random.default_rng(0)
+    photo, warped, render = (rng.uniform(0, 255, (6, 8, 3)) for _ in range(3))
+    alpha, keep = np.ones((6, 8, 1)), np.zeros((6, 8, 1))
+    keep[:, 6:] = 1  # the garment kept in the last two columns
+    region, blank = np.zeros((6, 8, 1)), np.zeros((6, 8, 1))
+    region[:, 2:] = 1
+    blank[:, 4:] = 1  # old clothes from column 4 on
+    result = compose(photo, warped, alpha, render, keep, region, blank)
+    assert np.array_equal(result[:, :4], photo[:, :4])  # outside the region, and visible inside it
+    assert np.array_equal(result[:, 4:6], render[:, 4:6])  # hidden and not covered: painted
+    assert np.array_equal(result[:, 6:], warped[:, 6:])
 
 
 @pytest.mark.parametrize("network, shape", [("render", (1, OUT_CHANNELS, 256, 192)),  # the U-Net's raw outputs

@@ -177,8 +177,8 @@ def test_what_is_hidden_beyond_the_old_clothes_is_hidden_from_the_parse_channels
     photo = torch.from_numpy(photo_rgb).permute(2, 0, 1)[None]
     skin = torch.tensor([[200, 160, 140]], dtype=torch.uint8)
     kp = torch.from_numpy(keypoints)[None]
-    plain, _ = network_input(photo, lip_t, kp, photo, alpha, skin)
-    banded, _ = network_input(photo, lip_t, kp, photo, alpha, skin, hide_band=torch.tensor([BAND_GROW]))
+    plain = network_input(photo, lip_t, kp, photo, alpha, skin)[0]
+    banded = network_input(photo, lip_t, kp, photo, alpha, skin, hide_band=torch.tensor([BAND_GROW]))[0]
     beyond = masks(lip_t, alpha, hide_band=torch.tensor([BAND_GROW]))[2][0, 0] > 0
     kept = slice(5 + len(Coco18), 5 + len(Coco18) + 4)  # face and hair, arms, lower body, background
     assert plain[0, kept][:, beyond].sum() > 0  # the band is mostly background and neck

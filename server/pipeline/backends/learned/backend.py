@@ -102,7 +102,7 @@ class LearnedBackend:
         if outputs is None:
             log.warning("the learned try-on gave non-finite numbers; the classical backend answers this request")
             return self._classical.try_on(person, garment, seed=seed)
-        render, keep, region, field = outputs
+        render, keep, region, blank, field = outputs
         with timed(timings, "skin"):
             work = np.s_[wy0:wy1, wx0:wx1]
             zone = bare_zone(lip[work], targets, garment.category)
@@ -124,7 +124,7 @@ class LearnedBackend:
             bx0, bx1 = max(xs.min(), -x0), min(xs.max() + 1, width - x0)
             inner = np.s_[by0:by1, bx0:bx1]
             framed = compose(photo[inner].astype(np.float32), warped[inner], alpha[inner][..., None], render[inner],
-                             keep[inner][..., None], region[inner][..., None])
+                             keep[inner][..., None], region[inner][..., None], blank[inner][..., None])
             result = person.image.copy()
             target = result[y0 + by0:y0 + by1, x0 + bx0:x0 + bx1]
             inside = region[inner] > 0
@@ -132,10 +132,10 @@ class LearnedBackend:
         return TryOnResult(image=result, timings_ms=timings, warnings=[])
 
     def _run(self, photo: np.ndarray, lip: np.ndarray, keypoints: np.ndarray, warped: np.ndarray,
-             alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, torch.Tensor] | None:
-        """The networks on the frame brought to NET_SIZE: render (H, W, 3) float32 0..255, keep and region (H, W)
-        float32 0..1 back at the frame's size, and the warp correction's displacement (1, h, w, 2) at NET_SIZE;
-        None when an output is not finite."""
+             alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, torch.Tensor] | None:
+        """The networks on the frame brought to NET_SIZE: render (H, W, 3) float32 0..255, keep, region and blank
+        (H, W) float32 0..1 back at the frame's size, and the warp correction's displacement (1, h, w, 2) at
+        NET_SIZE; None when an output is not finite."""
         height, width = lip.shape
         small = torch.from_numpy(cv2.resize(photo, NET_SIZE, interpolation=cv2.INTER_AREA)).permute(2, 0, 1)[None]
         small_lip = torch.from_numpy(resize_labels(lip, NET_SIZE))[None]
@@ -153,15 +153,15 @@ class LearnedBackend:
             offsets = self.net.warp(self._prepared(warp_input(small_lip, kp, garment, garment_alpha)))
             field = displacement(offsets, NET_SIZE[1], NET_SIZE[0])
             corrected, corrected_alpha = resample(garment.float(), field), resample(garment_alpha.float(), field)
-            x, region = network_input(small, small_lip, kp, corrected, corrected_alpha, skin)
+            x, region, blank = network_input(small, small_lip, kp, corrected, corrected_alpha, skin)
             render, keep, _ = self.net.render.heads(self._prepared(x))
         if not (torch.isfinite(field).all() and torch.isfinite(render).all() and torch.isfinite(keep).all()):
             return None
-        small_out = torch.cat([render, keep, region], 1)[0].permute(1, 2, 0).float().numpy()
+        small_out = torch.cat([render, keep, region, blank], 1)[0].permute(1, 2, 0).float().numpy()
         full = cv2.resize(small_out, (width, height), interpolation=cv2.INTER_LINEAR)
         # The region's soft edge must not reach into face or hair at full resolution either.
         full_region = np.where(np.isin(lip, FRONT), 0, full[..., 4])
-        return (full[..., :3] + 1) * 127.5, full[..., 3], full_region, field
+        return (full[..., :3] + 1) * 127.5, full[..., 3], full_region, full[..., 5], field
 
     def _prepared(self, x: torch.Tensor) -> torch.Tensor:
         return x.to(dtype=self._dtype, memory_format=torch.channels_last)

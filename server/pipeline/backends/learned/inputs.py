@@ -108,9 +108,10 @@ def masks(lip: torch.Tensor, alpha: torch.Tensor, hide_arms: torch.Tensor | None
 def network_input(photo: torch.Tensor, lip: torch.Tensor, keypoints: torch.Tensor, warped: torch.Tensor,
                   alpha: torch.Tensor, skin: torch.Tensor,
                   hide_arms: torch.Tensor | None = None, hide_band: torch.Tensor | None = None
-                  ) -> tuple[torch.Tensor, torch.Tensor]:
+                  ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Batched uint8 inputs at NET_SIZE (photo, warped (B, 3, H, W); lip (B, H, W); alpha (B, 1, H, W);
-    keypoints (B, 18, 3) as frame fractions; skin (B, 3)) → x (B, IN_CHANNELS, H, W) and the region mask."""
+    keypoints (B, 18, 3) as frame fractions; skin (B, 3)) → x (B, IN_CHANNELS, H, W), the region mask and
+    the blank mask (what the network does not see of the photo)."""
     height, width = photo.shape[-2:]
     blank, region, beyond = masks(lip, alpha, hide_arms, hide_band)
     kept = [label_mask(lip, FRONT), label_mask(lip, LIP_ARMS), label_mask(lip, LOWER),
@@ -123,7 +124,7 @@ def network_input(photo: torch.Tensor, lip: torch.Tensor, keypoints: torch.Tenso
         (skin.float()[:, :, None, None] / 127.5 - 1).expand(-1, -1, height, width),
     ], dim=1)
     assert x.shape[1] == IN_CHANNELS, x.shape
-    return x, region
+    return x, region, blank
 
 
 def warp_input(lip: torch.Tensor, keypoints: torch.Tensor, warped: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
@@ -144,9 +145,12 @@ def to_unit(rgb: torch.Tensor) -> torch.Tensor:
     return rgb.float() / 127.5 - 1
 
 
-def compose(photo, warped, alpha, render, keep, region):
-    """The try-on: inside `region`, keep × warped garment + (1 − keep) × rendered pixels, where `keep` (the
-    network's composition mask) can only keep garment that is there (× alpha, in [0, 1]); the photo
-    elsewhere. Images in any one value range; torch tensors or numpy arrays that broadcast."""
+def compose(photo, warped, alpha, render, keep, region, blank):
+    """The try-on: inside `region`, keep × warped garment + (1 − keep) × what lies beneath, where `keep` (the
+    network's composition mask) can only keep garment that is there (× alpha, in [0, 1]) and what lies beneath
+    is the rendered pixels where the network could not see the photo (`blank`: the old clothes) and the photo
+    where it could (the network's copy of a visible pixel is only ever a blurred one); the photo outside
+    `region`. Images in any one value range; torch tensors or numpy arrays that broadcast."""
     keep = keep * alpha
-    return region * (keep * warped + (1 - keep) * render) + (1 - region) * photo
+    beneath = blank * render + (1 - blank) * photo
+    return region * (keep * warped + (1 - keep) * beneath) + (1 - region) * photo
