@@ -32,7 +32,8 @@ from server.pipeline.vocabulary import LIP_ARMS, LIP_CLOTHES, Coco18, Lip
 NET_SIZE = (192, 256)  # (width, height), as the learned parser
 FRONT = (Lip.HAT, Lip.HAIR, Lip.SUNGLASSES, Lip.FACE)  # never changed
 LOWER = (Lip.PANTS, Lip.JUMPSUITS, Lip.SKIRT, Lip.LEFT_LEG, Lip.RIGHT_LEG, Lip.LEFT_SHOE, Lip.RIGHT_SHOE)
-REGION_GROW = 3 / 256  # of the frame's height (3 px at NET_SIZE: the parse's edge, a soft garment edge)
+REGION_GROW = 2 / 256  # of the frame's height (2 px at NET_SIZE: the parse's edge, a soft garment edge; 1 px leaves
+#                        the old garment's edge as an outline round the new one, 3 px a wider painted halo)
 BAND_GROW = 16 / 256  # training only: the band around the old clothes the validation figure `psnr_band` hides
 # Layout classes (ACGPN's semantic generation, reduced to what the try-on region holds).
 LAYOUT = ("rest", "garment", "left_arm", "right_arm")
